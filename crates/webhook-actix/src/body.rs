@@ -1,0 +1,246 @@
+//! Reading a request body up to a limit, for the middleware and the extractor alike.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt as _};
+use webhook_verify::Rejection;
+
+/// Reads the whole body, refusing it with `413` as soon as it is known to exceed `limit` bytes:
+/// before reading anything when `Content-Length` says so, otherwise at the first chunk that
+/// passes the limit (the rest is never buffered). A transport error is `400`.
+///
+/// A body that arrives in one chunk (the usual case for small deliveries) is returned without
+/// being copied.
+pub(crate) async fn read_limited(
+    payload: &mut Payload,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Rejection> {
+    let mut reader = BodyReader::new(headers, limit)?;
+    std::future::poll_fn(|cx| reader.poll_read(payload, cx)).await
+}
+
+/// The state of [`read_limited`], for futures that poll it by hand.
+#[derive(Debug)]
+pub(crate) struct BodyReader {
+    limit: usize,
+    declared: Option<u64>,
+    first: Bytes,
+    rest: Option<BytesMut>,
+    total: usize,
+}
+
+impl BodyReader {
+    /// Refuses at once a body whose `Content-Length` is over `limit`.
+    pub(crate) fn new(headers: &HeaderMap, limit: usize) -> Result<Self, Rejection> {
+        let declared = declared_length(headers);
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(Rejection::payload_too_large(limit));
+        }
+        Ok(Self {
+            limit,
+            declared,
+            first: Bytes::new(),
+            rest: None,
+            total: 0,
+        })
+    }
+
+    /// Reads `payload` to its end, or to the chunk that passes the limit.
+    pub(crate) fn poll_read(
+        &mut self,
+        payload: &mut Payload,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Bytes, Rejection>> {
+        while let Some(chunk) = ready!(payload.poll_next_unpin(cx)) {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(err) => {
+                    tracing::debug!(error = %err, "webhook body could not be read");
+                    return Poll::Ready(Err(Rejection::unreadable_body()));
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            self.total = self.total.saturating_add(chunk.len());
+            if self.total > self.limit {
+                return Poll::Ready(Err(Rejection::payload_too_large(self.limit)));
+            }
+            if let Some(buf) = self.rest.as_mut() {
+                buf.extend_from_slice(&chunk);
+            } else if self.first.is_empty() {
+                self.first = chunk;
+            } else {
+                let hint = self
+                    .declared
+                    .map_or(self.total, |len| usize::try_from(len).unwrap_or(usize::MAX))
+                    .min(self.limit);
+                let mut buf = BytesMut::with_capacity(hint.max(self.total));
+                buf.extend_from_slice(&self.first);
+                buf.extend_from_slice(&chunk);
+                self.rest = Some(buf);
+            }
+        }
+        let body = match self.rest.take() {
+            Some(buf) => buf.freeze(),
+            None => std::mem::take(&mut self.first),
+        };
+        Poll::Ready(Ok(body))
+    }
+}
+
+/// The payload handed on after verification: it yields `body` once, then ends.
+///
+/// `drained` is the payload `body` was read from, now at its end. An HTTP/1 payload takes the
+/// bytes back (no allocation); any other gets a one-item stream.
+pub(crate) fn hand_on(drained: Payload, body: Bytes) -> Payload {
+    if body.is_empty() {
+        return Payload::None;
+    }
+    match drained {
+        Payload::H1 { mut payload } => {
+            payload.unread_data(body);
+            Payload::H1 { payload }
+        }
+        _ => {
+            let once = futures_util::stream::once(std::future::ready(Ok::<_, PayloadError>(body)));
+            let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(once);
+            Payload::from(stream)
+        }
+    }
+}
+
+/// The `Content-Length` the client declared, if it is a plain decimal number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    let digits = headers.get(CONTENT_LENGTH)?.as_bytes();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |len, &digit| {
+        let digit = char::from(digit).to_digit(10)?;
+        len.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::error::PayloadError;
+    use actix_web::http::header::HeaderValue;
+    use futures_util::stream;
+
+    use super::*;
+
+    fn streamed(chunks: Vec<Result<Bytes, PayloadError>>) -> Payload {
+        Payload::from(Box::pin(stream::iter(chunks)) as actix_http::BoxedPayloadStream)
+    }
+
+    fn ok(chunk: &'static [u8]) -> Result<Bytes, PayloadError> {
+        Ok(Bytes::from_static(chunk))
+    }
+
+    #[actix_web::test]
+    async fn joins_chunks_in_order() {
+        let mut payload = streamed(vec![ok(b"ab"), ok(b""), ok(b"cd"), ok(b"e")]);
+        let body = read_limited(&mut payload, &HeaderMap::new(), 5)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"abcde");
+    }
+
+    #[actix_web::test]
+    async fn stops_at_the_chunk_that_passes_the_limit() {
+        let mut payload = streamed(vec![ok(b"abc"), ok(b"def"), ok(b"never read")]);
+        let err = read_limited(&mut payload, &HeaderMap::new(), 5)
+            .await
+            .unwrap_err();
+        assert_eq!(err, Rejection::payload_too_large(5));
+        // The chunk after the one that passed the limit is still in the stream: never read.
+        let next = payload.next().await.unwrap().unwrap();
+        assert_eq!(&next[..], b"never read");
+    }
+
+    #[actix_web::test]
+    async fn declared_length_over_the_limit_is_refused_before_reading() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("6"));
+        let mut payload = streamed(vec![ok(b"abcdef")]);
+        let err = read_limited(&mut payload, &headers, 5).await.unwrap_err();
+        assert_eq!(err.status(), 413);
+        let untouched = payload.next().await.unwrap().unwrap();
+        assert_eq!(&untouched[..], b"abcdef");
+    }
+
+    #[actix_web::test]
+    async fn transport_error_is_400() {
+        let mut payload = streamed(vec![ok(b"ab"), Err(PayloadError::Incomplete(None))]);
+        let err = read_limited(&mut payload, &HeaderMap::new(), 5)
+            .await
+            .unwrap_err();
+        assert_eq!(err, Rejection::unreadable_body());
+    }
+
+    async fn collect(mut payload: Payload) -> Vec<Bytes> {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            chunks.push(chunk.unwrap());
+        }
+        chunks
+    }
+
+    #[actix_web::test]
+    async fn handed_on_h1_payload_yields_the_body_once_then_ends() {
+        let mut drained = Payload::from(Bytes::from_static(b"{}"));
+        let body = read_limited(&mut drained, &HeaderMap::new(), 10)
+            .await
+            .unwrap();
+        let chunks = collect(hand_on(drained, body)).await;
+        assert_eq!(chunks, [Bytes::from_static(b"{}")]);
+    }
+
+    #[actix_web::test]
+    async fn handed_on_stream_payload_yields_the_body_once_then_ends() {
+        let mut drained = streamed(vec![ok(b"a"), ok(b"b")]);
+        let body = read_limited(&mut drained, &HeaderMap::new(), 10)
+            .await
+            .unwrap();
+        let chunks = collect(hand_on(drained, body)).await;
+        assert_eq!(chunks, [Bytes::from_static(b"ab")]);
+    }
+
+    #[actix_web::test]
+    async fn handed_on_empty_body_is_an_empty_payload() {
+        let drained = Payload::from(Bytes::new());
+        assert!(collect(hand_on(drained, Bytes::new())).await.is_empty());
+    }
+
+    #[test]
+    fn declared_length_reads_decimal_digits_only() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static(value));
+            declared_length(&headers)
+        };
+        assert_eq!(with("1024"), Some(1024));
+        assert_eq!(with("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(with("18446744073709551616"), None);
+        assert_eq!(with("12a"), None);
+        assert_eq!(with("-1"), None);
+        assert_eq!(with(""), None);
+        assert_eq!(declared_length(&HeaderMap::new()), None);
+    }
+
+    #[actix_web::test]
+    async fn body_exactly_at_the_limit_is_read() {
+        let mut payload = streamed(vec![ok(b"abcde")]);
+        let body = read_limited(&mut payload, &HeaderMap::new(), 5)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"abcde");
+    }
+}

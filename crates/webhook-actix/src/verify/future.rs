@@ -1,0 +1,142 @@
+//! [`VerifyWebhookFuture`]: what [`VerifyWebhookMiddleware`](super::VerifyWebhookMiddleware)
+//! returns for each request.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, ready};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpMessage as _};
+use pin_project_lite::pin_project;
+use tracing::Span;
+use webhook_verify::Rejection;
+
+use super::middleware::{Inner, raise_extractor_limits, refuse};
+use crate::ActixHeaders;
+use crate::body::{self, BodyReader};
+
+pin_project! {
+    /// The response future of [`VerifyWebhookMiddleware`](super::VerifyWebhookMiddleware): reads
+    /// and verifies the body, then runs the wrapped service with it, or answers the refusal.
+    ///
+    /// Written by hand rather than boxed: no allocation, and only the state it is in.
+    pub struct VerifyWebhookFuture<S>
+    where
+        S: Service<ServiceRequest>,
+    {
+        inner: Rc<Inner<S>>,
+        #[pin]
+        state: State<S::Future>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        /// Reading the body; `req` is taken when it is read.
+        Reading {
+            req: Option<ServiceRequest>,
+            payload: Payload,
+            reader: BodyReader,
+        },
+        /// Refused before reading (`Content-Length` over the limit); answered at the first poll.
+        Refused {
+            req: Option<ServiceRequest>,
+            rejection: Option<Rejection>,
+        },
+        /// Verified: the wrapped service runs, inside the `webhook` span.
+        Calling {
+            #[pin]
+            call: F,
+            span: Span,
+        },
+    }
+}
+
+impl<S> VerifyWebhookFuture<S>
+where
+    S: Service<ServiceRequest>,
+{
+    /// Starts on `req`: refused at once if its `Content-Length` passes the limit.
+    pub(super) fn new(inner: Rc<Inner<S>>, mut req: ServiceRequest) -> Self {
+        let state = match BodyReader::new(req.headers(), inner.verifier.body_limit()) {
+            Ok(reader) => State::Reading {
+                payload: req.take_payload(),
+                req: Some(req),
+                reader,
+            },
+            Err(rejection) => State::Refused {
+                req: Some(req),
+                rejection: Some(rejection),
+            },
+        };
+        Self { inner, state }
+    }
+}
+
+impl<S, B> Future for VerifyWebhookFuture<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let (mut req, body, drained) = match this.state.as_mut().project() {
+                StateProj::Reading {
+                    req,
+                    payload,
+                    reader,
+                } => {
+                    let read = ready!(reader.poll_read(payload, cx));
+                    let Some(req) = req.take() else {
+                        return Poll::Ready(Err(polled_after_completion()));
+                    };
+                    match read {
+                        Ok(body) => (req, body, std::mem::replace(payload, Payload::None)),
+                        Err(rejection) => return Poll::Ready(Ok(refuse(req, rejection))),
+                    }
+                }
+                StateProj::Refused { req, rejection } => {
+                    return Poll::Ready(match (req.take(), rejection.take()) {
+                        (Some(req), Some(rejection)) => Ok(refuse(req, rejection)),
+                        _ => Err(polled_after_completion()),
+                    });
+                }
+                StateProj::Calling { call, span } => {
+                    let _entered = (!span.is_disabled()).then(|| span.enter());
+                    let response = ready!(call.poll(cx))?;
+                    return Poll::Ready(Ok(response.map_into_left_body()));
+                }
+            };
+
+            let inner = &**this.inner;
+            let verified = match inner
+                .verifier
+                .verify(&ActixHeaders::new(req.headers()), &body)
+            {
+                Ok(verified) => verified.into_owned(),
+                Err(err) => return Poll::Ready(Ok(refuse(req, Rejection::from(err)))),
+            };
+            let span = super::accepted_span(&verified);
+            raise_extractor_limits(&mut req, body.len(), inner.verifier.body_limit());
+            req.extensions_mut().insert(verified);
+            req.set_payload(body::hand_on(drained, body));
+            let call = {
+                // A disabled span (no subscriber wants it) is not worth entering.
+                let _entered = (!span.is_disabled()).then(|| span.enter());
+                tracing::debug!("webhook verified");
+                inner.service.call(req)
+            };
+            this.state.set(State::Calling { call, span });
+        }
+    }
+}
+
+fn polled_after_completion() -> Error {
+    actix_web::error::ErrorInternalServerError("VerifyWebhookFuture polled after completion")
+}

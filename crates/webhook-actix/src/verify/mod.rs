@@ -1,0 +1,111 @@
+//! The verifying middleware: [`VerifyWebhook`] (the actix-web [`Transform`]),
+//! [`VerifyWebhookMiddleware`] (the [`Service`] it wraps around your routes) and
+//! [`VerifyWebhookFuture`] (its response future).
+//!
+//! Wrap an `App`, a `Scope` or a `Resource`; every request that reaches the wrapped services has
+//! been read up to the verifier's [`body_limit`](webhook_verify::Verifier::body_limit) and
+//! verified over its exact bytes. The handler then reads the same bytes with `web::Json<T>`,
+//! `web::Bytes` or `String`, and what verification learned with
+//! `web::ReqData<Verified<'static>>`.
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, test, web};
+//! use webhook_actix::VerifyWebhook;
+//! use webhook_verify::{Scheme, Signer, Verified, Verifier};
+//!
+//! async fn receive(body: web::Bytes, verified: web::ReqData<Verified<'static>>) -> HttpResponse {
+//!     HttpResponse::Ok().body(format!("{} bytes, {}", body.len(), verified.scheme))
+//! }
+//!
+//! # #[actix_web::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::new(Scheme::hmac_sha256(), "your-webhook-secret")?;
+//! let app = test::init_service(
+//!     App::new().service(
+//!         web::resource("/webhooks")
+//!             .wrap(VerifyWebhook::new(verifier))
+//!             .route(web::post().to(receive)),
+//!     ),
+//! )
+//! .await;
+//!
+//! // A delivery signed with the right secret reaches the handler...
+//! let body = br#"{"event":"user.created","data":{"id":"user_123"}}"#;
+//! let signed = Signer::new(Scheme::hmac_sha256(), "your-webhook-secret")?.sign("", 0, body)?;
+//! let mut req = test::TestRequest::post().uri("/webhooks").set_payload(&body[..]);
+//! for header in signed {
+//!     req = req.insert_header(header);
+//! }
+//! let res = test::call_service(&app, req.to_request()).await;
+//! assert_eq!(res.status(), 200);
+//! assert_eq!(test::read_body(res).await, "49 bytes, hmac-sha256");
+//!
+//! // ...one without a signature never does.
+//! let req = test::TestRequest::post().uri("/webhooks").set_payload(&body[..]).to_request();
+//! let res = test::call_service(&app, req).await;
+//! assert_eq!(res.status(), 401);
+//! assert_eq!(
+//!     test::read_body(res).await,
+//!     r#"{"error":"missing header X-Webhook-Signature"}"#
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Responses
+//!
+//! Refusals come from [`webhook_verify::Rejection`], shared with `webhook-axum`, and are sent as
+//! `application/json`. The wrapped service is never called for a refused request.
+//!
+//! | failure                                                   | status | JSON body |
+//! |-----------------------------------------------------------|--------|-----------|
+//! | signature header missing                                  | `401`  | `{"error":"missing header X-Webhook-Signature"}` |
+//! | signature malformed, not hex/base64, or ambiguous repeat  | `401`  | `{"error":"malformed header ..."}` and alike |
+//! | no signature matches the body under any secret            | `401`  | `{"error":"no signature matches the body"}` |
+//! | timestamp outside tolerance (timestamped schemes)         | `401`  | `{"error":"timestamp is older than the 300 s tolerance"}` |
+//! | `Content-Length` over the limit (nothing read)            | `413`  | `{"error":"body exceeds the 2097152-byte limit"}` |
+//! | body passes the limit while streaming (rest never read)   | `413`  | `{"error":"body exceeds the 2097152-byte limit"}` |
+//! | body could not be read (connection or chunked error)      | `400`  | `{"error":"request body could not be read"}` |
+//! | no verifier in the app data ([`Webhook`](crate::Webhook) only) | `500` | `{"error":"webhook receiver is misconfigured"}` |
+//!
+//! # What handlers get
+//!
+//! - The payload is re-installed with the same bytes, so `web::Json<T>`, `web::Bytes`, `String`
+//!   and [`Webhook<E>`](crate::Webhook) work as without the middleware. actix-web's own
+//!   `web::Bytes`/`String` extractors refuse bodies over 256 KiB by default: when a verified body
+//!   is larger and the app configures no `web::PayloadConfig` (or `web::JsonConfig`), the
+//!   middleware raises their limit to the verifier's for that request, so every body it accepted
+//!   can be extracted. A config you set yourself is left alone.
+//! - A [`Verified<'static>`](webhook_verify::Verified) in the request extensions: scheme, webhook
+//!   id, signed timestamp, index of the matching secret.
+//!
+//! # Tracing
+//!
+//! A refusal emits a `WARN` event `webhook refused` with the status and the reason (never a
+//! secret or a signature). An accepted delivery runs the wrapped service inside an `INFO` span
+//! `webhook` with `scheme`, `webhook_id` and `secret_index`. The scheme's signature headers are
+//! marked sensitive, so the `Debug` output of the request inside the wrapped services prints
+//! `Sensitive` in their place.
+//!
+//! [`Transform`]: actix_web::dev::Transform
+//! [`Service`]: actix_web::dev::Service
+
+mod future;
+mod middleware;
+mod transform;
+
+pub use future::VerifyWebhookFuture;
+pub use middleware::VerifyWebhookMiddleware;
+pub use transform::VerifyWebhook;
+
+use webhook_verify::Verified;
+
+/// The span an accepted delivery is handled in (same name and fields as `webhook-axum`'s).
+pub(crate) fn accepted_span(verified: &Verified<'_>) -> tracing::Span {
+    tracing::info_span!(
+        "webhook",
+        scheme = verified.scheme,
+        webhook_id = verified.webhook_id.as_deref(),
+        secret_index = verified.secret_index,
+    )
+}

@@ -1,0 +1,259 @@
+//! Reading a request body up to a limit: refused from `Content-Length` before reading, and as
+//! soon as the streamed bytes pass the limit, without buffering the rest.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+use http::header::CONTENT_LENGTH;
+use http_body::Body as HttpBody;
+use pin_project_lite::pin_project;
+use webhook_verify::Rejection;
+
+/// Boxed error of a request body.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pin_project! {
+    /// Future that reads a whole body of at most `limit` bytes.
+    #[project = ReadBodyProj]
+    pub(crate) enum ReadBody<B> {
+        /// Streaming; refused as soon as the bytes received pass the limit. A body that arrives
+        /// in one frame (the usual case) is kept as that frame's `Bytes`, without copying, and
+        /// is not polled again once it reports its end.
+        Reading {
+            #[pin]
+            body: B,
+            first: Option<Bytes>,
+            joined: Option<BytesMut>,
+            received: usize,
+            limit: usize,
+        },
+        /// Refused before reading: the declared length is over the limit.
+        TooLarge { limit: usize },
+    }
+}
+
+impl<B> ReadBody<B>
+where
+    B: HttpBody,
+{
+    /// Starts reading `body`, or refuses it at once if its declared length is over `limit`.
+    pub(crate) fn new(headers: &HeaderMap, body: B, limit: usize) -> Self {
+        if declared_length(headers, &body).is_some_and(|len| len > limit as u64) {
+            Self::TooLarge { limit }
+        } else {
+            Self::Reading {
+                body,
+                first: None,
+                joined: None,
+                received: 0,
+                limit,
+            }
+        }
+    }
+}
+
+/// The body's length as known to the body itself (exact for hyper's `Incoming` with a
+/// `Content-Length`, and for buffered bodies), else as declared by `Content-Length`.
+fn declared_length<B: HttpBody>(headers: &HeaderMap, body: &B) -> Option<u64> {
+    let hint = body.size_hint();
+    if let Some(exact) = hint.exact() {
+        return Some(exact);
+    }
+    let header = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    match header {
+        Some(len) => Some(len.max(hint.lower())),
+        None => (hint.lower() > 0).then_some(hint.lower()),
+    }
+}
+
+impl<B> Future for ReadBody<B>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Bytes, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (mut body, first, joined, received, limit) = match self.project() {
+            ReadBodyProj::TooLarge { limit } => {
+                return Poll::Ready(Err(Rejection::payload_too_large(*limit)));
+            }
+            ReadBodyProj::Reading {
+                body,
+                first,
+                joined,
+                received,
+                limit,
+            } => (body, first, joined, received, *limit),
+        };
+        loop {
+            let data = match ready!(body.as_mut().poll_frame(cx)) {
+                None => break,
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) if !data.is_empty() => data,
+                    _ => continue, // empty frame or trailers
+                },
+                Some(Err(err)) => {
+                    let err: BoxError = err.into();
+                    tracing::debug!(error = %err, "webhook body could not be read");
+                    return Poll::Ready(Err(Rejection::unreadable_body()));
+                }
+            };
+            *received = received.saturating_add(data.len());
+            if *received > limit {
+                return Poll::Ready(Err(Rejection::payload_too_large(limit)));
+            }
+            if let Some(buf) = joined {
+                buf.extend_from_slice(&data);
+            } else if let Some(previous) = first.take() {
+                let mut buf = BytesMut::with_capacity(previous.len() + data.len());
+                buf.extend_from_slice(&previous);
+                buf.extend_from_slice(&data);
+                *joined = Some(buf);
+            } else {
+                *first = Some(data);
+            }
+            // A body that knows it is complete (hyper's with a `Content-Length`, a buffered one)
+            // need not be polled once more for its end.
+            if body.is_end_stream() {
+                break;
+            }
+        }
+        let bytes = match joined.take() {
+            Some(buf) => buf.freeze(),
+            None => first.take().unwrap_or_default(),
+        };
+        Poll::Ready(Ok(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::task::Waker;
+
+    use http_body::{Frame, SizeHint};
+
+    use super::*;
+
+    /// A body yielding the given frames, every poll ready; `hint` as its size hint.
+    struct Frames {
+        frames: VecDeque<Result<Bytes, &'static str>>,
+        hint: SizeHint,
+        /// Reports its end once this many frames or fewer remain (never if `None`).
+        end_with_remaining: Option<usize>,
+    }
+
+    fn frames(frames: &[Result<&'static [u8], &'static str>]) -> Frames {
+        let frames = frames.iter().map(|f| f.map(Bytes::from_static)).collect();
+        Frames {
+            frames,
+            hint: SizeHint::default(),
+            end_with_remaining: None,
+        }
+    }
+
+    impl HttpBody for Frames {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            Poll::Ready(
+                self.frames
+                    .pop_front()
+                    .map(|f| f.map(Frame::data).map_err(Into::into)),
+            )
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            self.hint
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.end_with_remaining
+                .is_some_and(|remaining| self.frames.len() <= remaining)
+        }
+    }
+
+    fn read(headers: &HeaderMap, body: Frames, limit: usize) -> Result<Bytes, Rejection> {
+        let mut future = std::pin::pin!(ReadBody::new(headers, body, limit));
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(result) => result,
+            Poll::Pending => panic!("a body whose frames are all ready must be read in one poll"),
+        }
+    }
+
+    #[test]
+    fn frames_are_joined_in_order() {
+        let body = frames(&[Ok(b"ab"), Ok(b""), Ok(b"cd"), Ok(b"e")]);
+        assert_eq!(read(&HeaderMap::new(), body, 5).unwrap(), "abcde");
+    }
+
+    #[test]
+    fn single_frame_is_passed_on_without_copying() {
+        let data: &'static [u8] = b"{\"id\":1}";
+        let bytes = read(&HeaderMap::new(), frames(&[Ok(data)]), 100).unwrap();
+        assert_eq!(bytes.as_ptr(), data.as_ptr());
+    }
+
+    #[test]
+    fn body_reporting_its_end_is_not_polled_again() {
+        let mut body = frames(&[Ok(b"ab"), Err("must not be polled")]);
+        body.end_with_remaining = Some(1);
+        assert_eq!(read(&HeaderMap::new(), body, 100).unwrap(), "ab");
+    }
+
+    #[test]
+    fn body_exactly_at_limit_is_read() {
+        let body = frames(&[Ok(b"ab"), Ok(b"cd")]);
+        assert_eq!(read(&HeaderMap::new(), body, 4).unwrap(), "abcd");
+    }
+
+    #[test]
+    fn body_passing_limit_in_a_later_frame_gets_413() {
+        let body = frames(&[Ok(b"abc"), Ok(b"de"), Ok(b"never read")]);
+        assert_eq!(read(&HeaderMap::new(), body, 4).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn content_length_over_limit_gets_413_without_polling() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("5"));
+        // A body that would fail if read: only the header can refuse it.
+        let rejection = read(&headers, frames(&[Err("must not be polled")]), 4).unwrap_err();
+        assert_eq!(rejection, Rejection::payload_too_large(4));
+    }
+
+    #[test]
+    fn exact_size_hint_over_limit_gets_413_without_polling() {
+        let mut body = frames(&[Err("must not be polled")]);
+        body.hint = SizeHint::with_exact(5);
+        assert_eq!(read(&HeaderMap::new(), body, 4).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn body_error_gets_400() {
+        let body = frames(&[Ok(b"ab"), Err("connection reset")]);
+        assert_eq!(
+            read(&HeaderMap::new(), body, 100).unwrap_err(),
+            Rejection::unreadable_body()
+        );
+    }
+
+    #[test]
+    fn empty_body_is_empty() {
+        assert_eq!(read(&HeaderMap::new(), frames(&[]), 100).unwrap(), "");
+    }
+}

@@ -1,0 +1,129 @@
+//! Middleware that verifies each request's webhook signature before the handler runs.
+//!
+//! [`VerifyWebhookLayer`] reads the body up to [`Verifier::body_limit`] (2 MiB by default),
+//! verifies it, and on success calls the inner service with the **same bytes** as body and a
+//! [`Verified<'static>`](webhook_verify::Verified) in the request extensions, so handlers still
+//! use `Json<T>`, `Bytes` or `String` as usual. On failure it answers at once, without calling
+//! the inner service:
+//!
+//! | failure                                                   | status | JSON body                                              |
+//! |-----------------------------------------------------------|--------|--------------------------------------------------------|
+//! | signature header missing                                  | 401    | `{"error": "missing header X-Webhook-Signature"}`      |
+//! | signature malformed (bad prefix, not hex/base64)          | 401    | `{"error": "malformed header ..."}` / `"... not valid hex"` |
+//! | no signature matches the body under any secret            | 401    | `{"error": "no signature matches the body"}`           |
+//! | timestamp outside the tolerance (default 300 s)           | 401    | `{"error": "timestamp is older than the 300 s tolerance"}` |
+//! | `Content-Length` over the limit (nothing is read)         | 413    | `{"error": "body exceeds the 2097152-byte limit"}`     |
+//! | streamed body passes the limit (read stops there)         | 413    | `{"error": "body exceeds the 2097152-byte limit"}`     |
+//! | body cannot be read (broken chunked encoding, I/O error)  | 400    | `{"error": "request body could not be read"}`          |
+//! | verifier misconfigured                                    | 500    | `{"error": "webhook receiver is misconfigured"}`       |
+//!
+//! Statuses and messages come from [`webhook_verify::Rejection`], shared with `webhook-actix`.
+//! Each refusal emits a `tracing` event at `WARN` with the status and reason (never a signature
+//! or a secret); each accepted request runs the inner service inside an `INFO` span `webhook`
+//! with the `scheme`, `webhook_id` and `secret_index`.
+//!
+//! The layer marks the scheme's signature headers sensitive
+//! ([`HeaderValue::set_sensitive`](http::HeaderValue::set_sensitive)), so `tower-http`'s trace
+//! layers **inside** it print them as `Sensitive`. For a trace layer outside it, add
+//! `tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new(layer.signature_headers().to_vec())`
+//! outermost.
+//!
+//! axum's own body extractors apply `DefaultBodyLimit` (2 MiB) again behind the layer: with a
+//! larger [`body_limit`](webhook_verify::VerifierBuilder::body_limit), raise it there too.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{Extension, Json, Router, routing::post};
+//! use webhook_axum::VerifyWebhookLayer;
+//! use webhook_verify::{Scheme, Verified, Verifier, envelope::Envelope};
+//!
+//! async fn receive(Extension(verified): Extension<Verified<'static>>, Json(event): Json<Envelope>) {
+//!     println!("{} event {} (secret #{})", verified.scheme, event.event_type(), verified.secret_index);
+//! }
+//!
+//! let verifier = Verifier::builder(Scheme::hmac_sha256())
+//!     .secret("new-secret")
+//!     .secret("old-secret") // rotation: both are accepted
+//!     .body_limit(256 * 1024)
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/webhooks", post(receive))
+//!     .route_layer(VerifyWebhookLayer::new(verifier)); // only routes with a handler
+//! # Ok::<(), webhook_verify::VerifyError>(())
+//! ```
+
+mod future;
+mod layer;
+mod service;
+
+pub use future::ResponseFuture;
+pub use layer::VerifyWebhookLayer;
+pub use service::VerifyWebhook;
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderName};
+use webhook_verify::{Rejection, Verified, Verifier};
+
+use crate::rejection::{WebhookRejection, refuse};
+
+/// Verifies `body` against `headers`; logs and converts a refusal.
+pub(crate) fn check(
+    verifier: &Verifier,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Verified<'static>, WebhookRejection> {
+    match verifier.verify(headers, body) {
+        Ok(verified) => Ok(verified.into_owned()),
+        Err(err) => Err(refuse(Rejection::from(err))),
+    }
+}
+
+/// The span an accepted delivery is handled in; `None` when no subscriber wants it (so that an
+/// untraced server pays nothing for it).
+pub(crate) fn accepted_span(verified: &Verified<'_>) -> Option<tracing::Span> {
+    if !tracing::span_enabled!(tracing::Level::INFO) {
+        return None;
+    }
+    Some(tracing::info_span!(
+        "webhook",
+        scheme = verified.scheme,
+        webhook_id = verified.webhook_id.as_deref(),
+        secret_index = verified.secret_index,
+    ))
+}
+
+/// What every clone of the layer and service shares: one `Arc` to clone per request.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) verifier: Verifier,
+    /// The scheme's signature headers, parsed once.
+    pub(crate) sensitive: Box<[HeaderName]>,
+}
+
+impl Shared {
+    pub(crate) fn new(verifier: Verifier) -> Arc<Self> {
+        let sensitive = verifier
+            .scheme()
+            .signature_headers()
+            .into_iter()
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+            .collect();
+        Arc::new(Self {
+            verifier,
+            sensitive,
+        })
+    }
+}
+
+/// Marks every value of the named headers sensitive, so logging layers print `Sensitive`.
+///
+/// A linear scan: requests carry few headers, and comparing names is cheaper than hashing.
+pub(crate) fn mark_sensitive(headers: &mut HeaderMap, names: &[HeaderName]) {
+    for (name, value) in headers.iter_mut() {
+        if names.contains(name) {
+            value.set_sensitive(true);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The command line: the `webhook` command, its subcommands, and the options they share.
+//!
+//! Adding a subcommand is one module holding its `Args` struct and `run` function, plus one
+//! variant in [`Command`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use http::{HeaderName, HeaderValue};
+use webhook_verify::{Scheme, UnknownScheme, VerifierBuilder};
+
+use crate::error::CliError;
+
+/// Sign, verify and send webhook deliveries; inspect and replay a webhook queue.
+///
+/// Exit codes: 0 success, 1 the delivery is not authentic / the receiver refused it or could
+/// not be reached / Redis could not be reached / a dead-letter id is unknown, 2 usage error.
+#[derive(Parser)]
+#[command(name = "webhook", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the signature headers a sender sends with a body, one `Name: value` per line.
+    Sign(crate::sign::SignArgs),
+    /// Check a delivery: exit 0 and print `valid`, or exit 1 with the reason on stderr.
+    Verify(crate::verify::VerifyArgs),
+    /// POST a correctly signed delivery to a URL and print the response's status and body.
+    Send(crate::send::SendArgs),
+    /// Print the JSON payload that `send --event TYPE` would send.
+    Payload(crate::events::PayloadArgs),
+    /// Inspect a webhook-queue on Redis: counts, dead letters, replay.
+    Queue(crate::queue::QueueArgs),
+    /// Receive deliveries locally: verify each POST, print `valid ...` or `invalid <reason>`,
+    /// answer 200 or the refusal (401, 413, 400).
+    Listen(crate::listen::ListenArgs),
+}
+
+impl Command {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<(), CliError> {
+        match self {
+            Self::Sign(args) => crate::sign::run(args),
+            Self::Verify(args) => crate::verify::run(args),
+            Self::Send(args) => crate::send::run(args),
+            Self::Payload(args) => crate::events::run(args),
+            Self::Queue(args) => crate::queue::run(args),
+            Self::Listen(args) => crate::listen::run(args),
+        }
+    }
+}
+
+/// `--scheme`, shared by every command that signs or verifies.
+#[derive(Args)]
+pub struct SchemeArg {
+    /// Signature scheme: hmac-sha256, standard, stripe, github, slack or shopify.
+    #[arg(long, value_name = "SCHEME", default_value = "hmac-sha256", value_parser = parse_scheme)]
+    pub scheme: Scheme,
+}
+
+fn parse_scheme(name: &str) -> Result<Scheme, UnknownScheme> {
+    name.parse()
+}
+
+/// `--tolerance` / `--no-tolerance`, shared by every command that verifies.
+#[derive(Args)]
+pub struct ToleranceArgs {
+    /// How far the signed timestamp may be from now, either way, in seconds [default: 300]
+    #[arg(long, value_name = "SECS")]
+    tolerance: Option<u64>,
+    /// Accept any timestamp (deliveries replayed through a gateway or from an archive).
+    #[arg(long, conflicts_with = "tolerance")]
+    no_tolerance: bool,
+}
+
+impl ToleranceArgs {
+    /// Sets the verifier's timestamp tolerance as the options say (the default when neither).
+    pub fn apply(&self, builder: VerifierBuilder) -> VerifierBuilder {
+        if self.no_tolerance {
+            builder.allow_any_timestamp()
+        } else if let Some(secs) = self.tolerance {
+            builder.tolerance(std::time::Duration::from_secs(secs))
+        } else {
+            builder
+        }
+    }
+}
+
+/// `--body-file`: where the body comes from.
+#[derive(Args)]
+pub struct BodyArg {
+    /// File holding the body, byte for byte; `-` or absent: read stdin.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+}
+
+/// One `--header 'Name: value'`, checked as HTTP allows.
+#[derive(Clone, Debug)]
+pub struct HeaderArg {
+    /// The header's name.
+    pub name: HeaderName,
+    /// Its value, without the whitespace around it.
+    pub value: HeaderValue,
+}
+
+/// Parses `Name: value`. The name must be an HTTP token; whitespace around the value is dropped.
+pub fn parse_header(text: &str) -> Result<HeaderArg, String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!("{text:?} is not written 'Name: value'"));
+    };
+    if name.is_empty() {
+        return Err("the header name before ':' is empty".to_owned());
+    }
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a valid header name"))?;
+    let value = HeaderValue::from_str(value.trim_matches([' ', '\t']))
+        .map_err(|_| format!("the value of header {name} holds characters HTTP forbids"))?;
+    Ok(HeaderArg { name, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn header_value_keeps_colons_and_loses_surrounding_spaces() {
+        let h = parse_header("Stripe-Signature:  t=1,v1=ab:cd \t").unwrap();
+        assert_eq!(h.name.as_str(), "stripe-signature");
+        assert_eq!(h.value, "t=1,v1=ab:cd");
+    }
+
+    #[test]
+    fn malformed_headers_are_refused() {
+        for bad in [
+            "no colon",
+            ": empty name",
+            "bad name: x",
+            "bad\u{7f}: x",
+            "X-Ok: a\nb",
+        ] {
+            assert!(parse_header(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}

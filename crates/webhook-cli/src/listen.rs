@@ -1,0 +1,121 @@
+//! `webhook listen`: a local receiver to try senders against. Verifies every POST with
+//! `webhook-axum`'s [`Webhook`] extractor, prints one line per delivery, and answers as the
+//! adapters do (200, or the refusal's 401 / 413 / 400 with `{"error": "..."}`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use clap::Args;
+use webhook_axum::{Webhook, WebhookRejection};
+use webhook_verify::{DEFAULT_BODY_LIMIT, Verifier};
+
+use crate::args::{SchemeArg, ToleranceArgs};
+use crate::error::CliError;
+use crate::output::{self, printable};
+use crate::secrets::SecretArgs;
+
+/// Options of `webhook listen`.
+#[derive(Args)]
+pub struct ListenArgs {
+    /// The TCP port to listen on (0: any free port; the address is printed on stderr).
+    #[arg(long, short, value_name = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// The address to bind (127.0.0.1: only this machine can send).
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    #[command(flatten)]
+    scheme: SchemeArg,
+    #[command(flatten)]
+    secrets: SecretArgs,
+    #[command(flatten)]
+    tolerance: ToleranceArgs,
+    /// Refuse a body longer than this many bytes (413), without reading it all.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Stop after this many deliveries (valid or not) [default: run until Ctrl-C]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
+}
+
+/// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
+/// `invalid <reason>` on stdout per POST, on any path.
+pub fn run(args: ListenArgs) -> Result<(), CliError> {
+    let builder = Verifier::builder(args.scheme.scheme)
+        .secrets(args.secrets.resolve()?)
+        .body_limit(args.body_limit);
+    let verifier = args
+        .tolerance
+        .apply(builder)
+        .build()
+        .map_err(CliError::config)?;
+    let addr = SocketAddr::new(args.bind, args.port);
+    crate::runtime::block_on(serve(verifier, addr, args.count))
+}
+
+async fn serve(verifier: Verifier, addr: SocketAddr, count: Option<u64>) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|err| CliError::Failed(format!("error: cannot listen on {addr}: {err}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|err| CliError::Failed(format!("error: cannot listen on {addr}: {err}")))?;
+    let (done, mut finished) = tokio::sync::mpsc::channel::<()>(1);
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let receive = move |delivery: Result<Webhook<Bytes>, WebhookRejection>| {
+        let (done, seen) = (done.clone(), seen.clone());
+        async move {
+            let answer = answer(delivery);
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if count.is_some_and(|count| n >= count) {
+                let _ = done.try_send(());
+            }
+            answer
+        }
+    };
+    // Behind the verifier, `Bytes` applies axum's own limit again: make it the verifier's.
+    let body_limit = verifier.body_limit();
+    let app = Router::new()
+        .fallback(post(receive))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(verifier);
+    eprintln!("listening on http://{local}/ (POST, any path; Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = finished.recv() => {}
+            }
+        })
+        .await
+        .map_err(|err| CliError::Failed(format!("error: the server failed: {err}")))
+}
+
+/// Prints the delivery's line and gives the answer.
+fn answer(delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
+    let (line, response) = match delivery {
+        Ok(Webhook { payload, verified }) => (
+            format!(
+                "valid {} {} {}\n",
+                verified.scheme,
+                printable(verified.webhook_id.as_deref().unwrap_or("-")),
+                payload.len()
+            ),
+            StatusCode::OK.into_response(),
+        ),
+        Err(rejection) => {
+            let reason = rejection.rejection().map_or_else(
+                || rejection.status().to_string(),
+                |r| r.message().to_owned(),
+            );
+            (format!("invalid {reason}\n"), rejection.into_response())
+        }
+    };
+    // A closed stdout (`webhook listen | head -1`) does not stop the answers.
+    let _ = output::stdout(line.as_bytes());
+    response
+}

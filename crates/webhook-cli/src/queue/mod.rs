@@ -1,0 +1,108 @@
+//! `webhook queue`: inspect and operate a `webhook-queue` Redis queue (counts, dead letters,
+//! replay).
+//!
+//! Every subcommand connects with [`Target`] (`--redis`, default `$REDIS_URL`; `--queue`,
+//! default [`DEFAULT_QUEUE_NAME`]; `--group`). A Redis that cannot be reached is exit 1 with the
+//! URL (password masked) and the cause.
+
+mod dead;
+mod stats;
+
+use clap::{Args, Subcommand};
+use webhook_queue::{DEFAULT_QUEUE_NAME, QueueConfig, QueueError, RedisQueue};
+
+use crate::error::CliError;
+use crate::redact::RedisUrl;
+
+/// Options of `webhook queue`.
+#[derive(Args)]
+pub struct QueueArgs {
+    #[command(subcommand)]
+    command: QueueCommand,
+}
+
+/// The subcommands of `webhook queue`.
+#[derive(Subcommand)]
+enum QueueCommand {
+    /// Print how many entries are pending, in flight, retrying and dead, one `name: n` per line.
+    Stats(stats::StatsArgs),
+    /// List or replay dead letters (entries that ran out of attempts).
+    Dead(dead::DeadArgs),
+}
+
+/// Runs the subcommand.
+pub fn run(args: QueueArgs) -> Result<(), CliError> {
+    match args.command {
+        QueueCommand::Stats(args) => stats::run(args),
+        QueueCommand::Dead(args) => dead::run(args),
+    }
+}
+
+/// Which queue: `--redis`, `--queue`, `--group`. Not `Debug`: the URL may hold a password.
+#[derive(Args)]
+pub struct Target {
+    /// The queue's Redis, redis://[:PASSWORD@]HOST[:PORT][/DB] (a password is never printed).
+    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
+    redis: String,
+    /// The queue's name.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_QUEUE_NAME)]
+    queue: String,
+    /// The workers' consumer group (for the in-flight count).
+    #[arg(long, value_name = "GROUP", default_value = "workers")]
+    group: String,
+}
+
+/// A queue connection and how to describe it in messages.
+pub struct Connected {
+    /// The queue.
+    pub queue: RedisQueue,
+    /// Its Redis URL, printable.
+    pub url: RedisUrl,
+}
+
+impl Connected {
+    /// A [`CliError::Failed`] for a queue operation that failed.
+    pub fn failed(&self, what: &str, err: &QueueError) -> CliError {
+        CliError::Failed(format!(
+            "error: {what} (queue {:?} at {}): {}",
+            self.queue_name(),
+            self.url.shown(),
+            self.url.scrub(&err.to_string())
+        ))
+    }
+
+    fn queue_name(&self) -> &str {
+        webhook_queue::Queue::name(&self.queue)
+    }
+}
+
+impl Target {
+    /// Connects to the queue (creating its stream and consumer group if absent, as workers do).
+    pub async fn connect(self) -> Result<Connected, CliError> {
+        let url = RedisUrl::new(self.redis);
+        if self.queue.is_empty() || self.queue.contains(['{', '}']) {
+            return Err(CliError::usage(format!(
+                "--queue {:?}: a queue name must be non-empty and contain no braces",
+                self.queue
+            )));
+        }
+        let config = QueueConfig::default().group(self.group);
+        match RedisQueue::connect(url.secret(), &self.queue, config).await {
+            Ok(queue) => Ok(Connected { queue, url }),
+            Err(QueueError::Redis(err)) if is_url_error(&err) => Err(CliError::usage(format!(
+                "--redis {}: not a Redis URL (redis://[:PASSWORD@]HOST[:PORT][/DB])",
+                url.shown(),
+            ))),
+            Err(err) => Err(CliError::Failed(format!(
+                "error: cannot connect to Redis at {}: {}",
+                url.shown(),
+                url.scrub(&err.to_string())
+            ))),
+        }
+    }
+}
+
+/// `true` for redis-rs's verdict on a URL it cannot use (as opposed to a server it cannot reach).
+fn is_url_error(err: &redis::RedisError) -> bool {
+    err.kind() == redis::ErrorKind::InvalidClientConfig
+}

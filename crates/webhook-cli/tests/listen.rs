@@ -1,0 +1,229 @@
+//! `webhook listen` run for real on a free port, with `webhook send` delivering to it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER_SECRET: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// A running `webhook listen`: its address and the lines it prints on stdout.
+struct Listener {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Listener {
+    /// Starts `webhook listen --port 0 <args>` and waits for the address it announces.
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webhook"))
+            .args(["listen", "--port", "0"])
+            .args(args)
+            .env_remove("WEBHOOK_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("webhook listen starts");
+        let stderr = BufReader::new(child.stderr.take().expect("piped"));
+        let (announce, announced) = mpsc::channel();
+        thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = announce.send(line);
+            }
+        });
+        let first = announced
+            .recv_timeout(Duration::from_secs(20))
+            .expect("webhook listen announces its address on stderr");
+        let url = first
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned();
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let (line, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for text in stdout.lines().map_while(Result::ok) {
+                let _ = line.send(text);
+            }
+        });
+        Self { child, url, lines }
+    }
+
+    /// The next line printed, within 10 s.
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("webhook listen printed a line for the delivery")
+    }
+
+    /// Waits for the process to exit by itself (`--count`), returning its exit code.
+    fn wait(mut self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().expect("exited, not killed");
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("webhook listen did not stop after --count deliveries");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        // Our own child, by its PID; a no-op once it has exited.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `webhook send <url> args...`: (exit code, stdout).
+fn send(url: &str, args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook"))
+        .arg("send")
+        .arg(url)
+        .args(args)
+        .env_remove("WEBHOOK_SECRET")
+        .stdin(Stdio::null())
+        .output()
+        .expect("webhook send runs");
+    (
+        output.status.code().expect("exited"),
+        String::from_utf8(output.stdout).expect("UTF-8"),
+    )
+}
+
+fn body_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("webhook-listen-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).expect("write body file");
+    path
+}
+
+#[test]
+fn signed_send_prints_valid_with_scheme_id_and_size_and_gets_200() {
+    let listener = Listener::start(&["--scheme", "standard", "--secret", SECRET, "--count", "2"]);
+    let body = body_file("valid", br#"{"type":"order.completed","data":{}}"#);
+    let body = body.to_str().unwrap();
+
+    let (code, answer) = send(
+        &format!("{}webhooks", listener.url),
+        &[
+            "--scheme",
+            "standard",
+            "--secret",
+            SECRET,
+            "--body-file",
+            body,
+            "--id",
+            "msg_listen1",
+        ],
+    );
+    assert_eq!(code, 0, "{answer}");
+    assert_eq!(answer, "200 OK\n");
+    assert_eq!(listener.next_line(), "valid standard msg_listen1 36");
+
+    // A realistic event with a fresh id: the id printed is the one sent.
+    let (code, _) = send(
+        &listener.url,
+        &[
+            "--scheme",
+            "standard",
+            "--secret",
+            SECRET,
+            "--event",
+            "order.completed",
+            "--id",
+            "msg_listen2",
+        ],
+    );
+    assert_eq!(code, 0);
+    let line = listener.next_line();
+    assert!(line.starts_with("valid standard msg_listen2 "), "{line}");
+    assert_eq!(listener.wait(), 0, "--count 2 stops after two deliveries");
+}
+
+#[test]
+fn wrong_secret_prints_invalid_with_the_reason_and_gets_401() {
+    let listener = Listener::start(&["--scheme", "standard", "--secret", SECRET]);
+    let body = body_file("wrong", b"{}");
+    let (code, answer) = send(
+        &listener.url,
+        &[
+            "--scheme",
+            "standard",
+            "--secret",
+            OTHER_SECRET,
+            "--body-file",
+            body.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        answer,
+        "401 Unauthorized\n{\"error\":\"no signature matches the body\"}\n"
+    );
+    assert_eq!(
+        listener.next_line(),
+        "invalid no signature matches the body"
+    );
+}
+
+#[test]
+fn default_scheme_without_an_id_prints_a_dash() {
+    let listener = Listener::start(&["--secret", "plain-secret"]);
+    let body = body_file("hmac", b"hello");
+    let (code, _) = send(
+        &listener.url,
+        &[
+            "--secret",
+            "plain-secret",
+            "--body-file",
+            body.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(listener.next_line(), "valid hmac-sha256 - 5");
+}
+
+#[test]
+fn body_over_the_limit_prints_invalid_and_gets_413() {
+    let listener = Listener::start(&["--secret", "plain-secret", "--body-limit", "10"]);
+    let body = body_file("big", &[b'x'; 100]);
+    let (code, answer) = send(
+        &listener.url,
+        &[
+            "--secret",
+            "plain-secret",
+            "--body-file",
+            body.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(answer.starts_with("413 Payload Too Large\n"), "{answer}");
+    assert_eq!(
+        listener.next_line(),
+        "invalid body exceeds the 10-byte limit"
+    );
+}
+
+#[test]
+fn port_in_use_exits_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook"))
+        .args(["listen", "--port", &port, "--secret", "s"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on 127.0.0.1:"), "{stderr}");
+}

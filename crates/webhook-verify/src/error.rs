@@ -1,0 +1,102 @@
+//! The one error type of this crate.
+
+use std::borrow::Cow;
+
+/// Why a delivery was refused, or why a verifier or signer could not be built.
+///
+/// Every message is written for the *sender*: it says what to fix on their side and never contains
+/// a secret, a key, or the signature this side expected. Verification errors carry only static text
+/// and header names, so producing one does not allocate for the built-in schemes.
+///
+/// ```
+/// use webhook_verify::{Scheme, Verifier, VerifyError};
+///
+/// let verifier = Verifier::new(Scheme::github(), "It's a Secret to Everybody")?;
+/// let err = verifier.verify(&[("content-type", "application/json")], b"{}").unwrap_err();
+/// assert!(matches!(err, VerifyError::MissingHeader { .. }));
+/// assert_eq!(err.to_string(), "missing header X-Hub-Signature-256");
+/// # Ok::<(), VerifyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A header the scheme requires is absent.
+    #[error("missing header {name}")]
+    MissingHeader {
+        /// The header's name.
+        name: Cow<'static, str>,
+    },
+    /// A header appears more than once with different values, so which one was signed is ambiguous.
+    #[error("header {name} appears more than once with different values")]
+    AmbiguousHeader {
+        /// The header's name.
+        name: Cow<'static, str>,
+    },
+    /// A header is present but not in the form the scheme defines.
+    #[error("malformed header {name}: {reason}")]
+    MalformedHeader {
+        /// The header's name.
+        name: Cow<'static, str>,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A signature is not valid hex or base64, or has the wrong length.
+    #[error("header {name} holds a signature that is not valid {encoding}")]
+    BadEncoding {
+        /// The header's name.
+        name: Cow<'static, str>,
+        /// The encoding the scheme expects (`hex`, `base64`).
+        encoding: &'static str,
+    },
+    /// The signatures are well formed but none matches the body under any configured secret.
+    #[error("no signature matches the body")]
+    NoMatchingSignature,
+    /// The signed timestamp is further from this receiver's clock than the tolerance allows.
+    #[error("timestamp is {direction} than the {tolerance_secs} s tolerance")]
+    TimestampOutOfTolerance {
+        /// `"older"` or `"further in the future"`.
+        direction: &'static str,
+        /// The configured tolerance in seconds.
+        tolerance_secs: u64,
+    },
+    /// The body is longer than the verifier's limit; nothing was hashed.
+    #[error("body exceeds the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A secret or key could not be used with the scheme (configuration error, never sent to a sender).
+    #[error("invalid secret for scheme {scheme}: {reason}")]
+    InvalidSecret {
+        /// The scheme's name.
+        scheme: &'static str,
+        /// What is wrong with it (the secret itself is never included).
+        reason: &'static str,
+    },
+    /// A verifier or signer was built without any secret.
+    #[error("no secret configured")]
+    NoSecret,
+    /// Signing needs a value the caller did not give (`webhook-id` for Standard Webhooks).
+    #[error("signing with scheme {scheme} needs {what}")]
+    MissingSignInput {
+        /// The scheme's name.
+        scheme: &'static str,
+        /// What is missing.
+        what: &'static str,
+    },
+}
+
+impl VerifyError {
+    /// `true` for errors caused by the request (answer `401`), `false` for configuration errors.
+    ///
+    /// ```
+    /// assert!(webhook_verify::VerifyError::NoMatchingSignature.is_request_error());
+    /// assert!(!webhook_verify::VerifyError::NoSecret.is_request_error());
+    /// ```
+    pub fn is_request_error(&self) -> bool {
+        !matches!(
+            self,
+            Self::InvalidSecret { .. } | Self::NoSecret | Self::MissingSignInput { .. }
+        )
+    }
+}

@@ -1,0 +1,148 @@
+//! What to answer the sender when a delivery is refused: one place for status codes and error
+//! bodies, shared by every adapter so axum and actix-web answer alike.
+//!
+//! | failure                                            | status | body                                   |
+//! |----------------------------------------------------|--------|----------------------------------------|
+//! | missing / malformed / non-matching signature       | 401    | `{"error": "<VerifyError message>"}`   |
+//! | timestamp outside tolerance                        | 401    | `{"error": "timestamp is older ..."}`  |
+//! | body over the limit (`Content-Length` or streamed) | 413    | `{"error": "body exceeds the N-byte limit"}` |
+//! | body could not be read                             | 400    | `{"error": "request body could not be read"}` |
+//! | verifier misconfigured (no secret, bad key)        | 500    | `{"error": "webhook receiver is misconfigured"}` |
+//!
+//! Later layers (idempotency, queue) add their own answers (200 for a duplicate, 409, 422, 503)
+//! through [`Rejection::new`], so every refusal has the same shape. A 2xx answer (a duplicate of a
+//! processed event: nothing went wrong, the sender must stop retrying) is rendered
+//! `{"status": "<message>"}` instead of `{"error": ...}`.
+
+use std::borrow::Cow;
+
+use crate::VerifyError;
+
+/// A refusal: HTTP status, a message for the sender, and optionally when to retry.
+///
+/// Framework-free; each adapter turns it into its own response type.
+///
+/// ```
+/// use webhook_verify::{Rejection, VerifyError};
+///
+/// let rejection = Rejection::from(VerifyError::NoMatchingSignature);
+/// assert_eq!(rejection.status(), 401);
+/// assert_eq!(rejection.json_body(), r#"{"error":"no signature matches the body"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    status: u16,
+    message: Cow<'static, str>,
+    retry_after: Option<u64>,
+}
+
+impl Rejection {
+    /// A refusal with any status and message. The message is shown to the sender: keep secrets out.
+    ///
+    /// ```
+    /// let r = webhook_verify::Rejection::new(409, "delivery is being processed").retry_after(5);
+    /// assert_eq!(r.retry_after_secs(), Some(5));
+    /// ```
+    pub fn new(status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `413`: the body is larger than `limit` bytes.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::payload_too_large(10).status(), 413);
+    /// ```
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(413, format!("body exceeds the {limit}-byte limit"))
+    }
+
+    /// `400`: the body could not be read (connection error, bad chunked encoding).
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::unreadable_body().status(), 400);
+    /// ```
+    pub fn unreadable_body() -> Self {
+        Self::new(400, "request body could not be read")
+    }
+
+    /// Adds a `Retry-After` of `secs` seconds (for 409 and 503).
+    ///
+    /// ```
+    /// let r = webhook_verify::Rejection::new(503, "try again").retry_after(1);
+    /// assert_eq!(r.retry_after_secs(), Some(1));
+    /// ```
+    #[must_use]
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The HTTP status code.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::new(422, "x").status(), 422);
+    /// ```
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The message shown to the sender.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::new(422, "x").message(), "x");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Seconds for a `Retry-After` header, if any.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::new(401, "x").retry_after_secs(), None);
+    /// ```
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The response body: `{"error": "<message>"}`, or `{"status": "<message>"}` for a 2xx answer
+    /// (a delivery that needs no processing, such as a duplicate: the sender must stop retrying,
+    /// and nothing went wrong).
+    ///
+    /// ```
+    /// use webhook_verify::Rejection;
+    /// assert_eq!(Rejection::new(400, "bad \"x\"").json_body(), r#"{"error":"bad \"x\""}"#);
+    /// assert_eq!(Rejection::new(200, "duplicate").json_body(), r#"{"status":"duplicate"}"#);
+    /// ```
+    pub fn json_body(&self) -> String {
+        let field = if (200..300).contains(&self.status) {
+            "status"
+        } else {
+            "error"
+        };
+        serde_json::json!({ field: self.message }).to_string()
+    }
+}
+
+impl From<VerifyError> for Rejection {
+    fn from(err: VerifyError) -> Self {
+        if let VerifyError::BodyTooLarge { limit } = err {
+            Self::payload_too_large(limit)
+        } else if err.is_request_error() {
+            Self::new(401, err.to_string())
+        } else {
+            Self::new(500, "webhook receiver is misconfigured")
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}

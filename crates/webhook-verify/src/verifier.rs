@@ -1,0 +1,275 @@
+//! The verifier: a scheme, its keys and a timestamp policy, ready to check deliveries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::scheme::VerifyKey;
+use crate::timestamp::TimestampPolicy;
+use crate::{Clock, DEFAULT_BODY_LIMIT, HeaderSource, Scheme, Secret, Verified, VerifyError};
+
+/// Checks that a delivery was signed by the sender, over the raw body bytes.
+///
+/// Built once at start-up (each secret's HMAC key schedule is computed then), cheap to clone
+/// (one `Arc`), and shared by every request. [`Verifier::verify`] performs no heap allocation.
+///
+/// ```
+/// use webhook_verify::{Scheme, Verifier};
+///
+/// let verifier = Verifier::new(Scheme::github(), "It's a Secret to Everybody")?;
+/// let headers = [(
+///     "X-Hub-Signature-256",
+///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+/// )];
+/// let verified = verifier.verify(&headers, b"Hello, World!")?;
+/// assert_eq!(verified.scheme, "github");
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier(Arc<Inner>);
+
+struct Inner {
+    scheme: Scheme,
+    keys: Vec<VerifyKey>,
+    time: TimestampPolicy,
+    body_limit: usize,
+}
+
+impl Verifier {
+    /// A verifier for one scheme and one secret, with the default tolerance and system clock.
+    ///
+    /// ```
+    /// use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::new(Scheme::stripe(), "whsec_...")?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn new(scheme: Scheme, secret: impl Into<Secret>) -> Result<Self, VerifyError> {
+        Self::builder(scheme).secret(secret).build()
+    }
+
+    /// Starts a verifier with several secrets, a tolerance or a clock of your choosing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use webhook_verify::{Scheme, Verifier};
+    ///
+    /// let verifier = Verifier::builder(Scheme::standard())
+    ///     .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") // current
+    ///     .secret("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") // being rotated out
+    ///     .tolerance(Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn builder(scheme: Scheme) -> VerifierBuilder {
+        VerifierBuilder {
+            scheme,
+            secrets: Vec::new(),
+            time: TimestampPolicy::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Verifies a delivery: `headers` as received, `body` as the exact bytes received.
+    ///
+    /// Succeeds if any signature in the headers matches the body under any configured secret
+    /// (and, for timestamped schemes, the timestamp is within tolerance). A body longer than
+    /// [`body_limit`](Self::body_limit) is refused before anything is hashed. Never panics on any
+    /// input; every way to fail is a [`VerifyError`].
+    ///
+    /// ```
+    /// use webhook_verify::{Scheme, Verifier, VerifyError};
+    /// let verifier = Verifier::new(Scheme::hmac_sha256(), "secret")?;
+    /// let forged = [("X-Webhook-Signature", "sha256=".to_owned() + &"0".repeat(64))];
+    /// assert_eq!(verifier.verify(&forged, b"{}").unwrap_err(), VerifyError::NoMatchingSignature);
+    /// # Ok::<(), VerifyError>(())
+    /// ```
+    pub fn verify<'h, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'h H,
+        body: &[u8],
+    ) -> Result<Verified<'h>, VerifyError> {
+        let inner = &*self.0;
+        if body.len() > inner.body_limit {
+            return Err(VerifyError::BodyTooLarge {
+                limit: inner.body_limit,
+            });
+        }
+        inner.scheme.verify(&inner.keys, &inner.time, headers, body)
+    }
+
+    /// The largest body this verifier accepts, in bytes (default [`DEFAULT_BODY_LIMIT`], 2 MiB).
+    ///
+    /// Adapters read at most this many bytes of a request and refuse a larger one with `413`
+    /// before buffering it.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::builder(Scheme::github()).secret("k").body_limit(1024).build()?;
+    /// assert_eq!(verifier.body_limit(), 1024);
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn body_limit(&self) -> usize {
+        self.0.body_limit
+    }
+
+    /// The scheme this verifier checks.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::new(Scheme::slack(), "secret")?;
+    /// assert_eq!(verifier.scheme().name(), "slack");
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn scheme(&self) -> &Scheme {
+        &self.0.scheme
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.0.scheme.name())
+            .field("secrets", &format_args!("{} [REDACTED]", self.0.keys.len()))
+            .field("tolerance", &self.0.time.tolerance)
+            .field("body_limit", &self.0.body_limit)
+            .finish()
+    }
+}
+
+/// Configures a [`Verifier`]: secrets (for rotation), tolerance, clock.
+///
+/// ```
+/// use webhook_verify::{FixedClock, Scheme, Verifier};
+/// let verifier = Verifier::builder(Scheme::slack())
+///     .secret("8f742231b10e8888abcd99yyyzzz85a5")
+///     .clock(FixedClock(1_531_420_618))
+///     .build()?;
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+#[must_use]
+pub struct VerifierBuilder {
+    scheme: Scheme,
+    secrets: Vec<Secret>,
+    time: TimestampPolicy,
+    body_limit: usize,
+}
+
+impl VerifierBuilder {
+    /// Adds a secret. A delivery is valid if any secret matches; the first added has index 0.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::github()).secret("new").secret("old");
+    /// ```
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Adds several secrets, in order.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::github()).secrets(["new", "old"]);
+    /// ```
+    pub fn secrets<S: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.secrets.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// How far a signed timestamp may be from now, in either direction (default 300 s).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::stripe()).tolerance(std::time::Duration::from_secs(60));
+    /// ```
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.time.tolerance = Some(tolerance);
+        self
+    }
+
+    /// Turns the timestamp check off, for deliveries replayed through a gateway or from an
+    /// archive. Replay protection then rests on idempotency alone: use it knowingly.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::stripe()).allow_any_timestamp();
+    /// ```
+    pub fn allow_any_timestamp(mut self) -> Self {
+        self.time.tolerance = None;
+        self
+    }
+
+    /// Where "now" comes from (the system clock by default).
+    ///
+    /// ```
+    /// # use webhook_verify::{FixedClock, Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::stripe()).clock(FixedClock(1_700_000_000));
+    /// ```
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.time.clock = Arc::new(clock);
+        self
+    }
+
+    /// The largest body accepted, in bytes (default 2 MiB). Adapters refuse larger requests with
+    /// `413` without reading them whole.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::stripe()).body_limit(64 * 1024);
+    /// ```
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Parses every secret for the scheme and computes their keyed MAC states.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier, VerifyError};
+    /// assert_eq!(Verifier::builder(Scheme::github()).build().unwrap_err(), VerifyError::NoSecret);
+    /// ```
+    pub fn build(self) -> Result<Verifier, VerifyError> {
+        if self.secrets.is_empty() {
+            return Err(VerifyError::NoSecret);
+        }
+        let keys = self
+            .secrets
+            .iter()
+            .map(|secret| self.scheme.verify_key(secret))
+            .collect::<Result<_, _>>()?;
+        Ok(Verifier(Arc::new(Inner {
+            scheme: self.scheme,
+            keys,
+            time: self.time,
+            body_limit: self.body_limit,
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_over_the_limit_is_refused_before_hashing() {
+        let verifier = Verifier::builder(Scheme::github())
+            .secret("k")
+            .body_limit(4)
+            .build()
+            .unwrap();
+        let err = verifier
+            .verify(&[("X-Hub-Signature-256", "sha256=00")], b"12345")
+            .unwrap_err();
+        assert_eq!(err, VerifyError::BodyTooLarge { limit: 4 });
+        assert_eq!(crate::Rejection::from(err).status(), 413);
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let verifier = Verifier::new(Scheme::github(), "hunter2-very-secret").unwrap();
+        let shown = format!("{verifier:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+}

@@ -1,0 +1,382 @@
+//! `Verifier::verify` performs no heap allocation: proved under a counting global allocator.
+//!
+//! The allocator wraps `std::alloc::System` and counts every allocation and reallocation in
+//! atomics (`stats_alloc`). Verifiers, headers and bodies are built before counting starts; only
+//! the `verify` call itself is counted. The counter is process-wide, so the tests of this file
+//! take turns (one lock) and a measurement that sees an allocation is repeated, a little later
+//! each time: verification is deterministic, so an allocation made by `verify` shows up in every
+//! attempt, while a stray one from another thread (the harness formatting a result or spawning the
+//! next test's thread, which on a loaded machine can span several back-to-back attempts) does not
+//! recur at the same moment twenty times over.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use webhook_verify::{FixedClock, HeaderSource, Scheme, Signer, Verifier, VerifyError};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Serializes the tests of this file so that they do not count each other's allocations.
+static TURN: Mutex<()> = Mutex::new(());
+
+fn turn() -> MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+const NOW: i64 = 1_700_000_000;
+const ATTEMPTS: u64 = 20;
+
+/// Allocations plus reallocations made while `f` runs, the least over up to [`ATTEMPTS`]
+/// attempts spread over a few hundred milliseconds; a count of zero ends the search at once.
+fn allocations<T>(mut f: impl FnMut() -> T) -> usize {
+    let mut least = usize::MAX;
+    for attempt in 0..ATTEMPTS {
+        let region = Region::new(GLOBAL);
+        let out = f();
+        let change = region.change();
+        drop(black_box(out));
+        least = least.min(change.allocations + change.reallocations);
+        if least == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(attempt));
+    }
+    least
+}
+
+// RFC 8032 test key 1, as Standard Webhooks v1a keys.
+const WHSK: &str = "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+const WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+
+/// One scheme under test: its name, the secret that signs, the key that verifies it, and decoys
+/// (other secrets configured before it, as during a rotation).
+struct Case {
+    label: &'static str,
+    scheme: fn() -> Scheme,
+    sign_secret: &'static str,
+    verify_secret: &'static str,
+    decoys: [&'static str; 2],
+}
+
+const CASES: [Case; 7] = [
+    Case {
+        label: "hmac-sha256",
+        scheme: Scheme::hmac_sha256,
+        sign_secret: "your-webhook-secret",
+        verify_secret: "your-webhook-secret",
+        decoys: ["old-secret", "older-secret"],
+    },
+    Case {
+        label: "standard v1",
+        scheme: Scheme::standard,
+        sign_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        verify_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        decoys: [
+            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+        ],
+    },
+    Case {
+        label: "standard v1a",
+        scheme: Scheme::standard,
+        sign_secret: WHSK,
+        verify_secret: WHPK,
+        // One symmetric and one public decoy: both key kinds are tried.
+        decoys: [
+            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "whpk_O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=",
+        ],
+    },
+    Case {
+        label: "stripe",
+        scheme: Scheme::stripe,
+        sign_secret: "whsec_test_secret",
+        verify_secret: "whsec_test_secret",
+        decoys: ["whsec_old", "whsec_older"],
+    },
+    Case {
+        label: "github",
+        scheme: Scheme::github,
+        sign_secret: "It's a Secret to Everybody",
+        verify_secret: "It's a Secret to Everybody",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "slack",
+        scheme: Scheme::slack,
+        sign_secret: "8f742231b10e8888abcd99yyyzzz85a5",
+        verify_secret: "8f742231b10e8888abcd99yyyzzz85a5",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "shopify",
+        scheme: Scheme::shopify,
+        sign_secret: "hush",
+        verify_secret: "hush",
+        decoys: ["old", "older"],
+    },
+];
+
+const BODY_SIZES: [usize; 5] = [0, 1, 300, 4096, 65_536];
+
+fn body(len: usize) -> Vec<u8> {
+    // Not UTF-8 from the first byte on: the MAC runs over raw bytes.
+    (0..len)
+        .map(|i| u8::try_from((i * 131 + 0xff) % 256).unwrap_or(0))
+        .collect()
+}
+
+impl Case {
+    /// Verifiers with one secret, and with two decoys configured before the real one.
+    fn verifiers(&self) -> [Verifier; 2] {
+        let build = |secrets: &[&str]| {
+            Verifier::builder((self.scheme)())
+                .secrets(secrets.iter().copied())
+                .clock(FixedClock(NOW))
+                .build()
+                .unwrap_or_else(|e| panic!("{}: {e}", self.label))
+        };
+        [
+            build(&[self.verify_secret]),
+            build(&[self.decoys[0], self.decoys[1], self.verify_secret]),
+        ]
+    }
+
+    fn sign(&self, body: &[u8]) -> Vec<(String, String)> {
+        Signer::new((self.scheme)(), self.sign_secret)
+            .and_then(|s| s.sign("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", NOW, body))
+            .unwrap_or_else(|e| panic!("{}: {e}", self.label))
+    }
+}
+
+fn header_map(pairs: &[(String, String)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    map.append(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    map
+}
+
+/// The headers with one character of the signature changed: still well formed, now wrong.
+fn forged(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            let mut value = value.clone();
+            if lower.contains("signature") || lower.contains("hmac") {
+                // Ten characters before the end (padding aside) lies inside the last signature of
+                // every scheme, away from base64's final character and its unused bits.
+                let at = value.trim_end_matches('=').len() - 10;
+                let new = if value.as_bytes()[at] == b'0' {
+                    "1"
+                } else {
+                    "0"
+                };
+                value.replace_range(at..=at, new);
+            }
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+fn assert_no_alloc<H: HeaderSource + ?Sized>(
+    what: &str,
+    verifier: &Verifier,
+    headers: &H,
+    body: &[u8],
+    expect: Result<usize, VerifyError>,
+) {
+    // Outside the counted region: the outcome is the one expected, so the path measured is the
+    // success (or failure) path it claims to be.
+    let outcome = verifier.verify(headers, body).map(|v| v.secret_index);
+    assert_eq!(outcome, expect, "{what}");
+    let count = allocations(|| verifier.verify(black_box(headers), black_box(body)));
+    assert_eq!(count, 0, "{what}: verify allocated {count} times");
+}
+
+fn check_scheme(case: &Case, tamper: bool) {
+    for len in BODY_SIZES {
+        let body = body(len);
+        let mut pairs = case.sign(&body);
+        pairs.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        if tamper {
+            pairs = forged(&pairs);
+        }
+        let map = header_map(&pairs);
+        let slice: &[(String, String)] = &pairs;
+        let borrowed: Vec<(&str, &[u8])> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        for (verifier, index) in case.verifiers().iter().zip([0, 2]) {
+            let expect = if tamper {
+                Err(VerifyError::NoMatchingSignature)
+            } else {
+                Ok(index)
+            };
+            let what = |source: &str| {
+                format!(
+                    "{} via {source}, {len}-byte body, secret #{index}",
+                    case.label
+                )
+            };
+            assert_no_alloc(&what("HeaderMap"), verifier, &map, &body, expect.clone());
+            assert_no_alloc(
+                &what("&[(String, String)]"),
+                verifier,
+                slice,
+                &body,
+                expect.clone(),
+            );
+            assert_no_alloc(
+                &what("Vec<(&str, &[u8])>"),
+                verifier,
+                &borrowed,
+                &body,
+                expect,
+            );
+        }
+    }
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let _turn = turn();
+    // Without this, a zero count could mean the allocator is not installed.
+    assert!(allocations(|| Vec::<u8>::with_capacity(black_box(64))) >= 1);
+    assert_eq!(allocations(|| black_box(3) + 4), 0);
+}
+
+#[test]
+fn the_counter_sees_an_allocation_made_inside_verify() {
+    let _turn = turn();
+    // A custom scheme whose header name is an owned `String`: its missing-header error clones the
+    // name, one allocation, which the measurement must see (built-in names are `&'static str`).
+    let owned_name = String::from("X-Custom-Signature");
+    let scheme = Scheme::custom(webhook_verify::HmacSha256::new().header(owned_name));
+    let verifier = Verifier::new(scheme, "secret").unwrap();
+    let none: [(&str, &str); 0] = [];
+    assert!(matches!(
+        verifier.verify(&none, b"{}"),
+        Err(VerifyError::MissingHeader { .. })
+    ));
+    assert_eq!(allocations(|| verifier.verify(&none, b"{}")), 1);
+}
+
+#[test]
+fn verify_success_allocates_nothing_hmac_sha256() {
+    let _turn = turn();
+    check_scheme(&CASES[0], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_standard_v1() {
+    let _turn = turn();
+    check_scheme(&CASES[1], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_standard_v1a_ed25519() {
+    let _turn = turn();
+    check_scheme(&CASES[2], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_stripe() {
+    let _turn = turn();
+    check_scheme(&CASES[3], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_github() {
+    let _turn = turn();
+    check_scheme(&CASES[4], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_slack() {
+    let _turn = turn();
+    check_scheme(&CASES[5], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_shopify() {
+    let _turn = turn();
+    check_scheme(&CASES[6], false);
+}
+
+#[test]
+fn wrong_signature_allocates_nothing_for_every_scheme() {
+    let _turn = turn();
+    for case in &CASES {
+        check_scheme(case, true);
+    }
+}
+
+#[test]
+fn other_refusals_allocate_nothing() {
+    let _turn = turn();
+    let body = body(512);
+    for case in &CASES {
+        let [verifier, _] = case.verifiers();
+        let pairs = case.sign(&body);
+
+        // No headers at all: a missing-header error naming a static header.
+        let none: [(&str, &str); 0] = [];
+        let count = allocations(|| verifier.verify(&none, &body));
+        assert_eq!(count, 0, "{}: missing header allocated", case.label);
+
+        // Every header present twice with different values: ambiguous.
+        let mut doubled = pairs.clone();
+        doubled.extend(
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_uppercase(), format!("{v}x"))),
+        );
+        assert!(verifier.verify(&doubled, &body).is_err(), "{}", case.label);
+        let count = allocations(|| verifier.verify(&doubled, &body));
+        assert_eq!(count, 0, "{}: ambiguous header allocated", case.label);
+
+        // Garbage in every header: malformed or badly encoded.
+        let garbage: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, _)| (n.clone(), "t=.,v1=zz,v1a,@@ sha256=".to_owned()))
+            .collect();
+        assert!(verifier.verify(&garbage, &body).is_err(), "{}", case.label);
+        let count = allocations(|| verifier.verify(&garbage, &body));
+        assert_eq!(count, 0, "{}: malformed header allocated", case.label);
+    }
+}
+
+#[test]
+fn stale_timestamp_allocates_nothing() {
+    let _turn = turn();
+    let body = body(64);
+    let timestamped = ["standard v1", "standard v1a", "stripe", "slack"];
+    for case in CASES.iter().filter(|c| timestamped.contains(&c.label)) {
+        let stale = Verifier::builder((case.scheme)())
+            .secret(case.verify_secret)
+            .clock(FixedClock(NOW + 301))
+            .build()
+            .unwrap();
+        let pairs = case.sign(&body);
+        let map = header_map(&pairs);
+        assert!(matches!(
+            stale.verify(&map, &body),
+            Err(VerifyError::TimestampOutOfTolerance { .. })
+        ));
+        let count = allocations(|| stale.verify(&map, &body));
+        assert_eq!(count, 0, "{}: stale timestamp allocated", case.label);
+    }
+}

@@ -1,0 +1,70 @@
+//! A webhook receiver in actix-web that answers at once and processes in the background:
+//! `POST /webhooks`, verified with the `hmac-sha256` scheme, each authentic event queued once
+//! (`202`; a duplicate gets `200` and is not queued again), and a worker in the same process
+//! printing `processed <key> <event type>` per event.
+//!
+//! ```sh
+//! WEBHOOK_SECRET=your-webhook-secret PORT=3000 cargo run --example actix_queue_receiver
+//! # Durable: the queue and the idempotency keys in Redis; more workers may run elsewhere
+//! # (WORKER=off to only accept here).
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=3000 cargo run --example actix_queue_receiver
+//! ```
+//!
+//! Without `REDIS_URL` the queue lives in memory and is lost when the process stops.
+
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use webhook_actix::{EnqueueWebhook, VerifyWebhook};
+use webhook_queue::{Acceptor, CancellationToken, HandlerError, Job};
+use webhook_toolkit::example_env::ExampleEnv;
+use webhook_verify::envelope::Envelope;
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+
+    // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
+    // unset: both in this process's memory, lost when it stops).
+    let env = ExampleEnv::from_env()?;
+    let (queue, guard) = (env.queue().await?, env.guard().await?);
+
+    // The worker: here in the same process (any number may run elsewhere on Redis).
+    let shutdown = CancellationToken::new();
+    let worker = (std::env::var("WORKER").as_deref() != Ok("off")).then(|| {
+        let (queue, shutdown) = (queue.clone(), shutdown.clone());
+        actix_web::rt::spawn(async move { queue.work(Arc::new(process), shutdown).await })
+    });
+
+    let acceptor = Acceptor::from_shared(queue, Some(guard));
+    let verifier = env.verifier()?;
+    let server = HttpServer::new(move || {
+        App::new().service(
+            web::resource("/webhooks")
+                .wrap(VerifyWebhook::new(verifier.clone()))
+                .route(web::post().to(EnqueueWebhook::new(acceptor.clone()))),
+        )
+    })
+    .bind(("127.0.0.1", env.port))?;
+    for addr in server.addrs() {
+        eprintln!("listening on http://{addr}/webhooks");
+    }
+    server.run().await?; // until Ctrl-C
+    shutdown.cancel(); // running handlers finish, or go back to the queue
+    if let Some(worker) = worker {
+        worker.await??;
+    }
+    Ok(())
+}
+
+/// Runs for each queued event (again, with backoff, if it fails). The body is the verified one,
+/// byte for byte; the key is the one the receiver accepted the event under.
+async fn process(job: Job) -> Result<(), HandlerError> {
+    let envelope: Envelope = serde_json::from_slice(job.body())
+        .map_err(|err| HandlerError::msg(format!("not a known event envelope: {err}")))?;
+    let key = job.delivery().key().unwrap_or("-");
+    println!("processed {key} {}", envelope.event_type());
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! A webhook receiver in actix-web: `POST /webhooks`, verified with the `hmac-sha256` scheme
+//! (`X-Webhook-Signature: sha256=<hex>`), each event processed once: one stdout line
+//! `processed <key> <event type>` per event, however often the sender delivers it.
+//!
+//! ```sh
+//! WEBHOOK_SECRET=your-webhook-secret PORT=3000 cargo run --example actix_receiver
+//! # Several receivers (this one, axum_receiver) sharing one Redis process each event once:
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=3001 cargo run --example actix_receiver
+//! ```
+//!
+//! Refused deliveries are answered by the middleware before `receive` runs, and logged on
+//! stderr: `401`/`413`/`400` by `VerifyWebhook`; by `Idempotency`, `200` for a duplicate of a
+//! processed event, `409` while it is being processed, `422` for the same id with another body,
+//! `503` when Redis is down.
+
+use actix_web::{App, HttpServer, web};
+use webhook_actix::{Idempotency, VerifyWebhook, WebhookRejection};
+use webhook_idempotency::IdempotencyKey;
+use webhook_toolkit::example_env::ExampleEnv;
+use webhook_verify::{Rejection, envelope::Envelope};
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+
+    // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
+    // receivers; unset: in this process's memory).
+    let env = ExampleEnv::from_env()?;
+    let guard = env.guard().await?;
+    let verifier = env.verifier()?;
+    let server = HttpServer::new(move || {
+        App::new().service(
+            web::resource("/webhooks")
+                .wrap(Idempotency::new(guard.clone())) // runs second: once per event
+                .wrap(VerifyWebhook::new(verifier.clone())) // runs first: authentic only
+                .route(web::post().to(receive)),
+        )
+    })
+    .bind(("127.0.0.1", env.port))?;
+    for addr in server.addrs() {
+        eprintln!("listening on http://{addr}/webhooks");
+    }
+    server.run().await?;
+    Ok(())
+}
+
+/// Runs once per authentic event: `body` is verified, `key` identifies the event (its `id`,
+/// else `sha256:<hex of the body>`).
+async fn receive(
+    body: web::Bytes,
+    key: web::ReqData<IdempotencyKey>,
+) -> Result<&'static str, WebhookRejection> {
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
+        return Err(Rejection::new(422, "body is not a known event envelope").into());
+    };
+    println!("processed {} {}", key.as_str(), envelope.event_type());
+    Ok("ok")
+}

@@ -1,0 +1,55 @@
+//! A webhook receiver in axum: `POST /webhooks`, verified with the `hmac-sha256` scheme
+//! (`X-Webhook-Signature: sha256=<hex>`), each event processed once: one stdout line
+//! `processed <key> <event type>` per event, however often the sender delivers it.
+//!
+//! ```sh
+//! WEBHOOK_SECRET=your-webhook-secret PORT=3000 cargo run --example axum_receiver
+//! # Several receivers (this one, actix_receiver) sharing one Redis process each event once:
+//! REDIS_URL=redis://127.0.0.1:6379/ PORT=3000 cargo run --example axum_receiver
+//! ```
+//!
+//! Refused deliveries are answered by the layers before `receive` runs, and logged on stderr:
+//! `401`/`413`/`400` by `VerifyWebhookLayer`; by `IdempotencyLayer`, `200` for a duplicate of a
+//! processed event, `409` while it is being processed, `422` for the same id with another body,
+//! `503` when Redis is down.
+
+use axum::{Extension, Router, body::Bytes, routing::post};
+use webhook_axum::{IdempotencyLayer, VerifyWebhookLayer, WebhookRejection};
+use webhook_idempotency::IdempotencyKey;
+use webhook_toolkit::example_env::ExampleEnv;
+use webhook_verify::{Rejection, envelope::Envelope};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+
+    // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
+    // receivers; unset: in this process's memory).
+    let env = ExampleEnv::from_env()?;
+    let guard = env.guard().await?;
+    let verifier = env.verifier()?;
+    let app = Router::new()
+        .route("/webhooks", post(receive))
+        .route_layer(IdempotencyLayer::new(guard)) // runs second: once per event
+        .route_layer(VerifyWebhookLayer::new(verifier)); // runs first: authentic only
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", env.port)).await?;
+    eprintln!("listening on http://{}/webhooks", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Runs once per authentic event: `body` is verified, `key` identifies the event (its `id`,
+/// else `sha256:<hex of the body>`).
+async fn receive(
+    Extension(key): Extension<IdempotencyKey>,
+    body: Bytes,
+) -> Result<&'static str, WebhookRejection> {
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
+        return Err(Rejection::new(422, "body is not a known event envelope").into());
+    };
+    println!("processed {key} {}", envelope.event_type());
+    Ok("ok")
+}

@@ -1,0 +1,139 @@
+//! The `axum_receiver` and `actix_receiver` examples as processes, as a user runs them: a free
+//! port (`PORT=0`), `WEBHOOK_SECRET`, signed deliveries over the socket, and their stdout read
+//! line by line. With `REDIS_URL` both share a testkit `redis-server`.
+//!
+//! "No new line" is checked without sleeping: after the delivery that must print nothing, a
+//! second, different event is sent and its line awaited. A process's stdout arrives in order,
+//! so any line printed before it has been read by then.
+mod support;
+
+use std::time::Duration;
+
+use futures_util::{StreamExt as _, stream};
+use support::*;
+
+const PRINT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `processed <key> <type>`: what the examples print once per event.
+fn processed_line(body: &[u8], event_type: &str) -> String {
+    format!("processed {} {event_type}", body_key(body))
+}
+
+/// Sends a fresh signed event to `example` and waits for its line: every line the example
+/// printed before is then in `example.lines()`.
+async fn sync_stdout(client: &reqwest::Client, example: &ExampleProcess, tag: &str) {
+    let body = notification("user.updated", &format!("user_sentinel_{tag}"));
+    let answer = post(client, example.url(), &sign(&body), &body).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, "ok"));
+    example
+        .wait_for_line(&processed_line(&body, "user.updated"), PRINT_TIMEOUT)
+        .await;
+}
+
+async fn prints_each_event_once_and_nothing_for_a_duplicate_or_a_forgery(name: &str) {
+    let example = ExampleProcess::start(name, &[]);
+    let client = client();
+    let body = notification("user.created", &format!("user_{name}"));
+    let headers = sign(&body);
+    let line = processed_line(&body, "user.created");
+
+    let first = post(&client, example.url(), &headers, &body).await;
+    assert_eq!((first.status, first.body.as_str()), (200, "ok"));
+    example.wait_for_line(&line, PRINT_TIMEOUT).await;
+
+    // The sender's duplicate: the very same request.
+    let again = post(&client, example.url(), &headers, &body).await;
+    assert_eq!((again.status, again.body.as_str()), (200, DUPLICATE));
+
+    // A forged delivery: another body, signed with a secret that is not the receiver's.
+    let forged_body = notification("user.deleted", &format!("user_{name}"));
+    let forged = post(
+        &client,
+        example.url(),
+        &sign_with("not-the-secret", &forged_body),
+        &forged_body,
+    )
+    .await;
+    assert_eq!(forged.status, 401, "{forged:?}");
+    // The genuine body under the real signature of another body: refused too.
+    let tampered = post(&client, example.url(), &headers, &forged_body).await;
+    assert_eq!(tampered.status, 401, "{tampered:?}");
+
+    sync_stdout(&client, &example, name).await;
+    let lines = example.lines();
+    let processed: Vec<_> = lines
+        .iter()
+        .filter(|l| l.starts_with("processed "))
+        .collect();
+    assert_eq!(
+        processed.iter().filter(|l| ***l == line).count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(
+        processed.len(),
+        2,
+        "the event and the sentinel only: {lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains(&body_key(&forged_body))),
+        "a refused delivery was processed: {lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn axum_receiver_example_prints_each_event_once_and_nothing_for_a_duplicate_or_a_forgery() {
+    prints_each_event_once_and_nothing_for_a_duplicate_or_a_forgery("axum_receiver").await;
+}
+
+#[tokio::test]
+async fn actix_receiver_example_prints_each_event_once_and_nothing_for_a_duplicate_or_a_forgery() {
+    prints_each_event_once_and_nothing_for_a_duplicate_or_a_forgery("actix_receiver").await;
+}
+
+#[tokio::test]
+async fn one_event_sent_to_both_examples_sharing_redis_is_processed_once_in_total() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let examples = [
+        ExampleProcess::start("axum_receiver", &[("REDIS_URL", &url)]),
+        ExampleProcess::start("actix_receiver", &[("REDIS_URL", &url)]),
+    ];
+    let client = client();
+    let body = notification("user.created", "user_shared");
+    let headers = sign(&body);
+    let line = processed_line(&body, "user.created");
+
+    // Twenty deliveries of the one event at once, alternating between the two processes.
+    let answers: Vec<Answer> = stream::iter(0..20)
+        .map(|i| post(&client, examples[i % 2].url(), &headers, &body))
+        .buffer_unordered(20)
+        .collect()
+        .await;
+    let mut ran = 0;
+    for answer in &answers {
+        match (answer.status, answer.body.as_str()) {
+            (200, "ok") => ran += 1,
+            (200, DUPLICATE) | (409, _) => {}
+            _ => panic!("unexpected answer {answer:?}"),
+        }
+    }
+    assert_eq!(ran, 1, "{answers:?}");
+    // Once the first delivery is done, both answer the duplicate.
+    for example in &examples {
+        let again = post(&client, example.url(), &headers, &body).await;
+        assert_eq!((again.status, again.body.as_str()), (200, DUPLICATE));
+    }
+
+    for (i, example) in examples.iter().enumerate() {
+        sync_stdout(&client, example, &format!("shared_{i}")).await;
+    }
+    let printed: usize = examples.iter().map(|e| e.count_lines(|l| l == line)).sum();
+    assert_eq!(
+        printed,
+        1,
+        "axum printed {:?}, actix printed {:?}",
+        examples[0].lines(),
+        examples[1].lines()
+    );
+}
