@@ -2,11 +2,14 @@
 //! without [`VerifyWebhookLayer`], on a single-threaded runtime so that one pinned core serves it.
 //!
 //! ```sh
-//! axum_bench_server serve plain|layer|manual PORT  # serve until killed
+//! axum_bench_server serve plain|layer|outer|identity|extractor|manual PORT  # serve until killed
 //! axum_bench_server request BODY_FILE               # write the 1 KiB body, print its signature
 //! axum_bench_server measure-verify [N]              # CPU ns per Verifier::verify of it (N = 1e6)
 //! axum_bench_server measure-router N [MODE...]      # ns per request in process, no network,
 //!                                                   # and per verify, 30 interleaved batches
+//! axum_bench_server count MODE|verify N             # N requests (or verifies), untimed: run it
+//!                                                   # under `valgrind --tool=callgrind` and
+//!                                                   # compare instruction counts per request
 //! ```
 
 use std::hint::black_box;
@@ -16,7 +19,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use webhook_axum::VerifyWebhookLayer;
+use tower_layer::Layer;
+use webhook_axum::{VerifyWebhook, VerifyWebhookLayer, Webhook};
 use webhook_verify::{Scheme, Signer, Verifier};
 
 const SECRET: &str = "bench-secret";
@@ -38,8 +42,9 @@ fn main() -> Result<(), Error> {
         ["measure-verify", n] => measure_verify(n.parse()?),
         ["measure-router", n] => measure_router(n.parse()?, &["plain", "manual", "layer"]),
         ["measure-router", n, modes @ ..] => measure_router(n.parse()?, modes),
+        ["count", mode, n] => count(mode, n.parse()?),
         _ => Err(
-            "usage: axum_bench_server serve plain|layer|manual PORT | request BODY_FILE | measure-verify [N]"
+            "usage: axum_bench_server serve plain|layer|outer|identity|extractor|manual PORT | request BODY_FILE | measure-verify [N]"
                 .into(),
         ),
     }
@@ -60,17 +65,35 @@ fn signature() -> Result<String, Error> {
     Ok(headers.into_iter().next().ok_or("no signature header")?.1)
 }
 
-/// The endpoint: `plain` (no verification), `layer` (behind [`VerifyWebhookLayer`]) or `manual`
-/// (the handler calls `Verifier::verify` itself: the least any verification can cost in situ).
-fn app(mode: &str) -> Result<Router, Error> {
+/// The endpoint, under one of these modes:
+/// - `plain`: no verification;
+/// - `layer`: `Router::layer(VerifyWebhookLayer)`, the usual way;
+/// - `outer`: the [`VerifyWebhookLayer`] wrapped around the whole `Router` (a bare tower service);
+/// - `identity`: `Router::layer` of a layer that does nothing, i.e. what axum charges for any
+///   layer on a route (it boxes the layered service's clone and its future per request);
+/// - `extractor`: the handler takes [`Webhook<Bytes>`](webhook_axum::Webhook), no layer;
+/// - `manual`: the handler calls `Verifier::verify` itself (the least verification can cost in
+///   situ).
+fn app(mode: &str) -> Result<App, Error> {
     let verifier = Verifier::new(Scheme::hmac_sha256(), SECRET)?;
     let handler = post(|body: Bytes| async move { body.len().to_string() });
+    let router = Router::new().route("/webhooks", handler);
     Ok(match mode {
-        "plain" => Router::new().route("/webhooks", handler),
-        "layer" => Router::new()
-            .route("/webhooks", handler)
-            .layer(VerifyWebhookLayer::new(verifier)),
-        "manual" => Router::new().route(
+        "plain" => App::Router(router),
+        "layer" => App::Router(router.layer(VerifyWebhookLayer::new(verifier))),
+        "outer" => App::Outer(VerifyWebhookLayer::new(verifier).layer(router.with_state(()))),
+        "identity" => App::Router(router.layer(tower::layer::layer_fn(|route| route))),
+        "extractor" => App::Router(
+            Router::new()
+                .route(
+                    "/webhooks",
+                    post(
+                        |webhook: Webhook<Bytes>| async move { webhook.payload.len().to_string() },
+                    ),
+                )
+                .with_state(verifier),
+        ),
+        "manual" => App::Router(Router::new().route(
             "/webhooks",
             post(move |request: axum::extract::Request| async move {
                 let (parts, body) = request.into_parts();
@@ -83,9 +106,39 @@ fn app(mode: &str) -> Result<Router, Error> {
                     Err(_) => Err(http::StatusCode::UNAUTHORIZED),
                 }
             }),
-        ),
+        )),
         _ => return Err(format!("unknown mode {mode}").into()),
     })
+}
+
+/// A benchmarked app: a `Router`, or the verify layer around one.
+#[derive(Clone)]
+enum App {
+    Router(Router),
+    Outer(VerifyWebhook<Router>),
+}
+
+impl App {
+    /// Turns handlers into routes once, as `axum::serve` does.
+    fn ready(self) -> Self {
+        match self {
+            Self::Router(router) => Self::Router(router.with_state(())),
+            outer => outer,
+        }
+    }
+
+    /// One request through the app, as `oneshot` on a fresh clone (what hyper does per request).
+    async fn call(&self, request: axum::extract::Request) -> axum::response::Response {
+        use tower::ServiceExt;
+        let response = match self {
+            Self::Router(router) => router.clone().oneshot(request).await,
+            Self::Outer(service) => service.clone().oneshot(request).await,
+        };
+        match response {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
 }
 
 /// In-process, no network, all in one process on the same body: `BATCHES` interleaved batches of
@@ -93,7 +146,6 @@ fn app(mode: &str) -> Result<Router, Error> {
 /// and headers (the verify batch runs right after the routers', so it is as warm as they are).
 /// Prints, per mode and for `verify`, the fastest batch and the median batch in ns per call.
 fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
-    use tower::ServiceExt;
     const BATCHES: usize = 30;
     let per_batch = (n as usize / BATCHES).max(1);
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
@@ -105,11 +157,10 @@ fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
             .header("x-webhook-signature", &signature)
             .body(axum::body::Body::from(body.clone()))
     };
-    // `with_state` turns handlers into routes once, as `axum::serve` does.
     let apps = modes
         .iter()
-        .map(|&mode| Ok((mode, app(mode)?.with_state(()))))
-        .collect::<Result<Vec<(&str, Router)>, Error>>()?;
+        .map(|&mode| Ok((mode, app(mode)?.ready())))
+        .collect::<Result<Vec<(&str, App)>, Error>>()?;
     let verifier = Verifier::new(Scheme::hmac_sha256(), SECRET)?;
     let headers = request()?.into_parts().0.headers;
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(BATCHES); apps.len() + 1];
@@ -119,7 +170,7 @@ fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
             let start = Instant::now();
             runtime.block_on(async {
                 for _ in 0..per_batch {
-                    let response = app.clone().oneshot(request()?).await?;
+                    let response = app.call(request()?).await;
                     assert_eq!(response.status(), 200);
                 }
                 Ok::<_, Error>(())
@@ -152,6 +203,40 @@ fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
     Ok(())
 }
 
+/// `n` requests through the router of `mode`, or `n` verifications when `mode` is `verify`, with
+/// nothing timed: instruction counts under callgrind are repeatable on a shared machine.
+fn count(mode: &str, n: u32) -> Result<(), Error> {
+    let body = Bytes::from(body());
+    let signature = signature()?;
+    let request = || {
+        http::Request::post("/webhooks")
+            .header("content-type", "application/json")
+            .header("x-webhook-signature", &signature)
+            .body(axum::body::Body::from(body.clone()))
+    };
+    if mode == "verify" {
+        let verifier = Verifier::new(Scheme::hmac_sha256(), SECRET)?;
+        let headers = request()?.into_parts().0.headers;
+        for _ in 0..n {
+            assert!(black_box(
+                verifier
+                    .verify(black_box(&headers), black_box(&body))
+                    .is_ok()
+            ));
+        }
+        return Ok(());
+    }
+    let app = app(mode)?.ready();
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    runtime.block_on(async {
+        for _ in 0..n {
+            let response = app.call(request()?).await;
+            assert_eq!(response.status(), 200);
+        }
+        Ok(())
+    })
+}
+
 fn serve(mode: &str, port: u16) -> Result<(), Error> {
     let app = app(mode)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -159,7 +244,13 @@ fn serve(mode: &str, port: u16) -> Result<(), Error> {
         .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        axum::serve(listener, app).await?;
+        match app {
+            App::Router(router) => axum::serve(listener, router).await?,
+            App::Outer(service) => {
+                let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(service);
+                axum::serve(listener, make).await?;
+            }
+        }
         Ok(())
     })
 }

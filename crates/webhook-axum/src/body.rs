@@ -55,6 +55,18 @@ where
     }
 }
 
+impl<B> ReadBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    /// Reads what has already arrived, without waiting: `Pending` if the body is not complete
+    /// yet (what was read stays buffered, and polling again goes on from there).
+    pub(crate) fn poll_now(&mut self) -> Poll<Result<Bytes, Rejection>> {
+        Pin::new(self).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+}
+
 /// The body's length as known to the body itself (exact for hyper's `Incoming` with a
 /// `Content-Length`, and for buffered bodies), else as declared by `Content-Length`.
 fn declared_length<B: HttpBody>(headers: &HeaderMap, body: &B) -> Option<u64> {

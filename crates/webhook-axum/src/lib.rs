@@ -30,7 +30,8 @@
 //!   once per event ([`webhook_idempotency`]; table in [`idempotency`]); [`EnqueueWebhook`]
 //!   answers by queueing the delivery instead ([`webhook_queue`]; table in [`queue`]).
 //! - **Cheap.** `Clone` is two `Arc` increments; per request the layer adds one body buffer
-//!   (none when the body arrives in one chunk) and the HMAC.
+//!   (none when the body arrives in one chunk) and the HMAC, and a body that arrived with its
+//!   headers is verified as the service is called, without cloning the inner service.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

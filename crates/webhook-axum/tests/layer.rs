@@ -137,6 +137,49 @@ async fn chunked_body_is_verified_over_all_chunks() {
     );
 }
 
+/// A raw `POST /webhooks` head with a `Content-Length` for `body`, `headers`, and `extra` lines.
+fn head_for(body: &[u8], headers: &[(String, String)], extra: &str) -> Vec<u8> {
+    let mut head = format!(
+        "POST /webhooks HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n{extra}",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+#[tokio::test]
+async fn body_arriving_after_the_head_is_waited_for_then_verified() {
+    // The layer finds no body when it is called, so it reads it in its future.
+    let url = hmac_server().await;
+    let body = br#"{"id":"evt_late"}"#;
+    let pause = std::time::Duration::from_millis(150);
+    assert_eq!(
+        raw_late_body(&url, &head_for(body, &sign(body), ""), pause, body).await,
+        (200, expected("hmac-sha256", 0, body))
+    );
+    let forged = br#"{"id":"evt_lat3"}"#;
+    assert_eq!(
+        raw_late_body(&url, &head_for(forged, &sign(body), ""), pause, forged).await,
+        (401, error("no signature matches the body"))
+    );
+}
+
+#[tokio::test]
+async fn body_sent_after_100_continue_is_verified() {
+    // hyper answers `100 Continue` only once the body is first polled: the layer must poll it
+    // (and not wait for it to arrive by itself) for the delivery to go on.
+    let url = hmac_server().await;
+    let body = br#"{"id":"evt_continue"}"#;
+    let head = head_for(body, &sign(body), "expect: 100-continue\r\n");
+    assert_eq!(
+        raw_expect_continue(&url, &head, body).await,
+        (200, expected("hmac-sha256", 0, body))
+    );
+}
+
 #[tokio::test]
 async fn chunked_body_passing_limit_gets_413_without_waiting_for_the_rest() {
     let url = hmac_server().await;
@@ -381,5 +424,148 @@ async fn bare_hyper_service_with_incoming_body_is_verified() {
     assert_eq!(
         send(&url, &sign(&body), body).await,
         (413, error("body exceeds the 1024-byte limit"))
+    );
+}
+
+/// An inner service that counts its clones and checks tower's contract: the instance called is
+/// the one `poll_ready` prepared (a clone starts unprepared).
+struct Contract {
+    clones: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ready: bool,
+}
+
+impl Clone for Contract {
+    fn clone(&self) -> Self {
+        self.clones
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self {
+            clones: self.clones.clone(),
+            ready: false,
+        }
+    }
+}
+
+impl tower::Service<http::Request<Body>> for Contract {
+    type Response = String;
+    type Error = Infallible;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<String, Infallible>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        self.ready = true;
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        assert!(
+            self.ready,
+            "called an instance that poll_ready did not prepare"
+        );
+        self.ready = false;
+        Box::pin(bare(request))
+    }
+}
+
+/// A body that is not there at the first poll (it wakes the task at once), then is `data` in
+/// one frame.
+struct Late {
+    data: Option<Bytes>,
+    waited: bool,
+}
+
+impl http_body::Body for Late {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        if !self.waited {
+            self.waited = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(
+            self.data
+                .take()
+                .map(|data| Ok(http_body::Frame::data(data))),
+        )
+    }
+}
+
+/// Sends one signed request with `body` through the layer around a [`Contract`] service; the
+/// response and how many times the inner service was cloned.
+async fn through_contract<B>(body: B, signed: &[u8]) -> (http::StatusCode, String, usize)
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use tower::ServiceExt;
+    let clones = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let inner = Contract {
+        clones: clones.clone(),
+        ready: false,
+    };
+    let service = VerifyWebhook::new(inner, verifier(Scheme::hmac_sha256(), &[SECRET]));
+    let mut request = http::Request::post("/webhooks").body(body).unwrap();
+    for (name, value) in sign(signed) {
+        request.headers_mut().insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        String::from_utf8(text.to_vec()).unwrap(),
+        clones.load(std::sync::atomic::Ordering::SeqCst),
+    )
+}
+
+#[tokio::test]
+async fn complete_body_calls_the_prepared_inner_service_without_cloning_it() {
+    let (status, text, clones) = through_contract(Body::from("{}"), b"{}").await;
+    assert_eq!(
+        (status, text.as_str()),
+        (http::StatusCode::OK, "hmac-sha256 [123, 125]")
+    );
+    assert_eq!(clones, 0);
+}
+
+#[tokio::test]
+async fn late_body_calls_the_prepared_inner_service_after_reading() {
+    let late = Late {
+        data: Some(Bytes::from_static(b"{}")),
+        waited: false,
+    };
+    let (status, text, clones) = through_contract(late, b"{}").await;
+    assert_eq!(
+        (status, text.as_str()),
+        (http::StatusCode::OK, "hmac-sha256 [123, 125]")
+    );
+    // The prepared instance goes into the future; one clone stays in the service.
+    assert_eq!(clones, 1);
+}
+
+#[tokio::test]
+async fn late_forged_body_is_refused_without_calling_the_inner_service() {
+    let late = Late {
+        data: Some(Bytes::from_static(b"{ }")),
+        waited: false,
+    };
+    let (status, text, _) = through_contract(late, b"{}").await;
+    assert_eq!(
+        (status, text),
+        (
+            http::StatusCode::UNAUTHORIZED,
+            error("no signature matches the body")
+        )
     );
 }

@@ -7,74 +7,126 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::Request;
-use http::request::Parts;
-use http_body::Body as HttpBody;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 use webhook_verify::Rejection;
 
 use super::{Shared, accepted_span, check};
-use crate::body::{BoxError, ReadBody};
+use crate::body::ReadBody;
 use crate::rejection::{WebhookRejection, refuse};
 
 pin_project! {
-    /// Response future of [`VerifyWebhook`](super::VerifyWebhook): reads and verifies the body,
-    /// then runs the inner service's future inside the acceptance span.
-    pub struct ResponseFuture<S, B>
+    /// Response future of [`VerifyWebhook`](super::VerifyWebhook): reads and verifies the body
+    /// if it was not complete when the service was called, then runs the inner service's future
+    /// inside the acceptance span.
+    pub struct ResponseFuture<S>
     where
         S: Service<Request<Body>>,
-        B: HttpBody,
-        B::Error: Into<BoxError>,
     {
         #[pin]
-        state: State<S, B>,
+        state: State<S>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<S, B>
+    enum State<S>
     where
         S: Service<Request<Body>>,
-        B: HttpBody,
-        B::Error: Into<BoxError>,
     {
         Reading {
             #[pin]
-            read: ReadBody<B>,
-            pending: Option<(Parts, S, Arc<Shared>)>,
+            read: ReadBody<Body>,
+            pending: Option<(Request<Body>, S, Arc<Shared>)>,
         },
         Calling {
             #[pin]
             future: S::Future,
             span: Option<tracing::Span>,
         },
+        Refused {
+            rejection: Option<WebhookRejection>,
+        },
         Done,
     }
 }
 
-impl<S, B> ResponseFuture<S, B>
+impl<S> ResponseFuture<S>
 where
     S: Service<Request<Body>>,
-    B: HttpBody,
-    B::Error: Into<BoxError>,
 {
-    pub(super) fn new(read: ReadBody<B>, parts: Parts, inner: S, shared: Arc<Shared>) -> Self {
+    /// The body was complete when the service was called: verified and handed on at once.
+    pub(super) fn read(
+        shared: &Shared,
+        request: Request<Body>,
+        body: Bytes,
+        inner: &mut S,
+    ) -> Self {
+        Self {
+            state: verify_and_call(shared, request, body, inner),
+        }
+    }
+
+    /// The body is still arriving: `inner` is called once it is read and verified.
+    pub(super) fn reading(
+        read: ReadBody<Body>,
+        request: Request<Body>,
+        inner: S,
+        shared: Arc<Shared>,
+    ) -> Self {
         Self {
             state: State::Reading {
                 read,
-                pending: Some((parts, inner, shared)),
+                pending: Some((request, inner, shared)),
+            },
+        }
+    }
+
+    /// Refused before the body was verified.
+    pub(super) fn refused(rejection: WebhookRejection) -> Self {
+        Self {
+            state: State::Refused {
+                rejection: Some(rejection),
             },
         }
     }
 }
 
-impl<S, B> Future for ResponseFuture<S, B>
+/// Verifies `body` (read out of `request`); if authentic, puts what was learned in the
+/// extensions and calls `inner` with the same bytes as body inside the acceptance span. The state
+/// to continue in either way.
+fn verify_and_call<S>(
+    shared: &Shared,
+    mut request: Request<Body>,
+    body: Bytes,
+    inner: &mut S,
+) -> State<S>
+where
+    S: Service<Request<Body>>,
+{
+    match check(&shared.verifier, request.headers(), &body) {
+        Err(rejection) => State::Refused {
+            rejection: Some(rejection),
+        },
+        Ok(verified) => {
+            let span = accepted_span(&verified);
+            request.extensions_mut().insert(verified);
+            *request.body_mut() = Body::from(body);
+            State::Calling {
+                future: match &span {
+                    Some(span) => span.in_scope(|| inner.call(request)),
+                    None => inner.call(request),
+                },
+                span,
+            }
+        }
+    }
+}
+
+impl<S> Future for ResponseFuture<S>
 where
     S: Service<Request<Body>>,
     S::Response: IntoResponse,
-    B: HttpBody<Data = Bytes>,
-    B::Error: Into<BoxError>,
 {
     type Output = Result<Response, S::Error>;
 
@@ -83,34 +135,16 @@ where
         loop {
             match state.as_mut().project() {
                 StateProj::Reading { read, pending } => {
-                    // Each step goes straight into the next state: the request parts and the
-                    // inner future are large, and every intermediate value is one more copy.
-                    let rejection = match ready!(read.poll(cx)) {
-                        Err(rejection) => refuse(rejection),
-                        Ok(body) => match pending.take() {
-                            None => polled_after_completion(),
-                            Some((mut parts, mut inner, shared)) => {
-                                match check(&shared.verifier, &parts.headers, &body) {
-                                    Err(rejection) => rejection,
-                                    Ok(verified) => {
-                                        let span = accepted_span(&verified);
-                                        parts.extensions.insert(verified);
-                                        let request = Request::from_parts(parts, Body::from(body));
-                                        state.set(State::Calling {
-                                            future: match &span {
-                                                Some(span) => span.in_scope(|| inner.call(request)),
-                                                None => inner.call(request),
-                                            },
-                                            span,
-                                        });
-                                        continue;
-                                    }
-                                }
-                            }
+                    let next = match (ready!(read.poll(cx)), pending.take()) {
+                        (Err(rejection), _) => State::Refused {
+                            rejection: Some(refuse(rejection)),
                         },
+                        (Ok(body), Some((request, mut inner, shared))) => {
+                            verify_and_call(&shared, request, body, &mut inner)
+                        }
+                        (Ok(_), None) => State::Refused { rejection: None },
                     };
-                    state.set(State::Done);
-                    return Poll::Ready(Ok(rejection.into_response()));
+                    state.set(next);
                 }
                 StateProj::Calling { future, span } => {
                     let response = {
@@ -119,6 +153,11 @@ where
                     };
                     state.set(State::Done);
                     return Poll::Ready(response.map(IntoResponse::into_response));
+                }
+                StateProj::Refused { rejection } => {
+                    let rejection = rejection.take().unwrap_or_else(polled_after_completion);
+                    state.set(State::Done);
+                    return Poll::Ready(Ok(rejection.into_response()));
                 }
                 StateProj::Done => {
                     return Poll::Ready(Ok(polled_after_completion().into_response()));
@@ -136,11 +175,9 @@ fn polled_after_completion() -> WebhookRejection {
     ))
 }
 
-impl<S, B> std::fmt::Debug for ResponseFuture<S, B>
+impl<S> std::fmt::Debug for ResponseFuture<S>
 where
     S: Service<Request<Body>>,
-    B: HttpBody,
-    B::Error: Into<BoxError>,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()

@@ -11,11 +11,15 @@ use webhook_verify::Verifier;
 
 use super::{ResponseFuture, Shared, VerifyWebhookLayer, mark_sensitive};
 use crate::body::{BoxError, ReadBody};
+use crate::rejection::refuse;
 
 /// Service that verifies each request before calling `S`; built by [`VerifyWebhookLayer`].
 ///
-/// Accepts any request body (`axum::body::Body`, `hyper::body::Incoming`, ...) and calls `S`
-/// with an `axum::body::Body` holding the same bytes.
+/// Accepts any `Send + 'static` request body (`axum::body::Body`, `hyper::body::Incoming`, ...)
+/// and calls `S` with an `axum::body::Body` holding the same bytes. When the whole body is
+/// already there as the service is called (the usual case: hyper reads a small body together
+/// with the headers), it is verified at once and `S` is called right away, without cloning `S`;
+/// otherwise the [`ResponseFuture`] reads the rest first.
 ///
 /// ```
 /// use axum::body::Body;
@@ -74,24 +78,39 @@ impl<S, B> Service<Request<B>> for VerifyWebhook<S>
 where
     S: Service<Request<Body>> + Clone,
     S::Response: IntoResponse,
-    B: HttpBody<Data = Bytes>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S, B>;
+    type Future = ResponseFuture<S>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (mut parts, body) = request.into_parts();
-        mark_sensitive(&mut parts.headers, &self.shared.sensitive);
-        let read = ReadBody::new(&parts.headers, body, self.shared.verifier.body_limit());
-        // Call the instance that `poll_ready` prepared; keep a fresh clone for the next request.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(read, parts, inner, self.shared.clone())
+        // `Body::new` costs nothing for axum's own body (what `Router::layer` passes) and makes
+        // any other body `Unpin`, so that it can be polled here.
+        let mut request = request.map(Body::new);
+        mark_sensitive(request.headers_mut(), &self.shared.sensitive);
+        let body = std::mem::take(request.body_mut());
+        let mut read = ReadBody::new(request.headers(), body, self.shared.verifier.body_limit());
+        // A delivery usually arrives whole with its headers (hyper has read the body into the
+        // request before the service's future first runs): then verify at once and call the
+        // instance that `poll_ready` prepared, without cloning it or keeping the request.
+        match read.poll_now() {
+            Poll::Ready(Ok(body)) => {
+                ResponseFuture::read(&self.shared, request, body, &mut self.inner)
+            }
+            Poll::Ready(Err(rejection)) => ResponseFuture::refused(refuse(rejection)),
+            Poll::Pending => {
+                // The rest is still on its way: read it in the future, which calls the instance
+                // that `poll_ready` prepared; a fresh clone stays for the next request.
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::reading(read, request, inner, self.shared.clone())
+            }
+        }
     }
 }

@@ -199,3 +199,32 @@ pub async fn eventually<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Like [`raw`], but sends `head`, waits `pause`, then sends `body`: the body is not there yet
+/// when the server first sees the request.
+pub async fn raw_late_body(url: &str, head: &[u8], pause: Duration, body: &[u8]) -> (u16, String) {
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = TcpStream::connect(authority).await.unwrap();
+    stream.write_all(head).await.unwrap();
+    tokio::time::sleep(pause).await;
+    stream.write_all(body).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), read_response(&mut stream))
+        .await
+        .expect("no response within 5 s")
+}
+
+/// Sends `head` (which carries `Expect: 100-continue`), waits for `100 Continue`, then sends
+/// `body` and reads the final response.
+pub async fn raw_expect_continue(url: &str, head: &[u8], body: &[u8]) -> (u16, String) {
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = TcpStream::connect(authority).await.unwrap();
+    stream.write_all(head).await.unwrap();
+    let interim = tokio::time::timeout(Duration::from_secs(5), read_response(&mut stream))
+        .await
+        .expect("no 100 Continue within 5 s");
+    assert_eq!(interim, (100, String::new()), "interim response");
+    stream.write_all(body).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), read_response(&mut stream))
+        .await
+        .expect("no response within 5 s")
+}
