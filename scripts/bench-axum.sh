@@ -7,6 +7,7 @@
 # Endpoints (crates/webhook-axum/examples/axum_bench_server.rs), the handler is the same in all:
 #   plain     - no verification
 #   layer     - Router::layer(VerifyWebhookLayer::new(verifier)), the usual way
+#   handler   - post(handler.layer(VerifyWebhookLayer::new(verifier))), on the one handler
 #   outer     - the layer wrapped around the whole Router (a bare tower service)
 #   identity  - Router::layer of a layer that does nothing: what axum charges for any route layer
 #   extractor - no layer; the handler takes Webhook<Bytes>
@@ -25,7 +26,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-16}
 PORT=${PORT:-39111}
 SOCKET_MODES=${SOCKET_MODES:-plain layer outer manual}
-PROCESS_MODES=(plain identity layer outer extractor manual)
+PROCESS_MODES=(plain identity layer handler outer extractor manual)
 CLK_TCK=$(getconf CLK_TCK)
 export CLK_TCK
 

@@ -2,7 +2,7 @@
 //! without [`VerifyWebhookLayer`], on a single-threaded runtime so that one pinned core serves it.
 //!
 //! ```sh
-//! axum_bench_server serve plain|layer|outer|identity|extractor|manual PORT  # serve until killed
+//! axum_bench_server serve plain|layer|handler|outer|identity|extractor|manual PORT  # serve until killed
 //! axum_bench_server request BODY_FILE               # write the 1 KiB body, print its signature
 //! axum_bench_server measure-verify [N]              # CPU ns per Verifier::verify of it (N = 1e6)
 //! axum_bench_server measure-router N [MODE...]      # ns per request in process, no network,
@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::handler::Handler;
 use axum::routing::post;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tower_layer::Layer;
@@ -44,7 +45,7 @@ fn main() -> Result<(), Error> {
         ["measure-router", n, modes @ ..] => measure_router(n.parse()?, modes),
         ["count", mode, n] => count(mode, n.parse()?),
         _ => Err(
-            "usage: axum_bench_server serve plain|layer|outer|identity|extractor|manual PORT | request BODY_FILE | measure-verify [N]"
+            "usage: axum_bench_server serve plain|layer|handler|outer|identity|extractor|manual PORT | request BODY_FILE | measure-verify [N]"
                 .into(),
         ),
     }
@@ -68,6 +69,7 @@ fn signature() -> Result<String, Error> {
 /// The endpoint, under one of these modes:
 /// - `plain`: no verification;
 /// - `layer`: `Router::layer(VerifyWebhookLayer)`, the usual way;
+/// - `handler`: `post(handler.layer(VerifyWebhookLayer))`, on the one handler;
 /// - `outer`: the [`VerifyWebhookLayer`] wrapped around the whole `Router` (a bare tower service);
 /// - `identity`: `Router::layer` of a layer that does nothing, i.e. what axum charges for any
 ///   layer on a route (it boxes the layered service's clone and its future per request);
@@ -76,11 +78,14 @@ fn signature() -> Result<String, Error> {
 ///   situ).
 fn app(mode: &str) -> Result<App, Error> {
     let verifier = Verifier::new(Scheme::hmac_sha256(), SECRET)?;
-    let handler = post(|body: Bytes| async move { body.len().to_string() });
-    let router = Router::new().route("/webhooks", handler);
+    let router = Router::new().route("/webhooks", post(echo_length));
     Ok(match mode {
         "plain" => App::Router(router),
         "layer" => App::Router(router.layer(VerifyWebhookLayer::new(verifier))),
+        "handler" => App::Router(Router::new().route(
+            "/webhooks",
+            post(echo_length.layer(VerifyWebhookLayer::new(verifier))),
+        )),
         "outer" => App::Outer(VerifyWebhookLayer::new(verifier).layer(router.with_state(()))),
         "identity" => App::Router(router.layer(tower::layer::layer_fn(|route| route))),
         "extractor" => App::Router(
@@ -109,6 +114,11 @@ fn app(mode: &str) -> Result<App, Error> {
         )),
         _ => return Err(format!("unknown mode {mode}").into()),
     })
+}
+
+/// The handler of every mode but `manual`.
+async fn echo_length(body: Bytes) -> String {
+    body.len().to_string()
 }
 
 /// A benchmarked app: a `Router`, or the verify layer around one.

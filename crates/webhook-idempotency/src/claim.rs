@@ -1,7 +1,11 @@
 //! [`Claim`]: the right to process one event, held while its handler runs.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use crate::StoreError;
 use crate::renewal::Registration;
@@ -98,6 +102,54 @@ impl Claim {
             Err(error) => {
                 tracing::warn!(key = %inner.key, %error, "could not mark webhook event done; it may be processed again after its lease expires");
                 Err(error)
+            }
+        }
+    }
+
+    /// Runs `handler`, the processing of a delivery that got `claim` (`None`: unguarded, e.g.
+    /// the store was down under [`FailMode::Open`](crate::FailMode::Open)), then settles the
+    /// claim: an `Ok` completes it with `status_of` its value (a 2xx marks the event done,
+    /// anything else releases it); an `Err` or a panic releases it, and the panic then goes on.
+    /// If the returned future is dropped first (a cancelled request), the claim is dropped and
+    /// released in the background. Store errors are logged by the claim; the handler's result is
+    /// returned either way. This is what the axum and actix-web idempotency layers run.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard, Outcome};
+    ///
+    /// let guard = IdempotencyGuard::default();
+    /// let fingerprint = Fingerprint::of(b"{}");
+    /// let Outcome::First(claim) = guard.begin("evt_1", &fingerprint).await else { panic!() };
+    /// let answered = Claim::settle(Some(claim), async { Ok::<_, ()>(500) }, |status| *status).await;
+    /// assert_eq!(answered, Ok(500));
+    /// // A 500 released the event: the sender's retry is processed.
+    /// assert!(guard.begin("evt_1", &fingerprint).await.is_first());
+    /// # }
+    /// ```
+    pub async fn settle<T, E>(
+        claim: Option<Claim>,
+        handler: impl Future<Output = Result<T, E>>,
+        status_of: impl FnOnce(&T) -> u16,
+    ) -> Result<T, E> {
+        let outcome = AssertUnwindSafe(handler).catch_unwind().await;
+        let Some(claim) = claim else {
+            return outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        };
+        match outcome {
+            Ok(Ok(value)) => {
+                let _ = claim.complete(status_of(&value)).await;
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                let _ = claim.release().await;
+                Err(error)
+            }
+            Err(panic) => {
+                // Released before the panic goes on, so the sender's retry finds the event free
+                // however the caller deals with the panic.
+                let _ = claim.release().await;
+                std::panic::resume_unwind(panic)
             }
         }
     }

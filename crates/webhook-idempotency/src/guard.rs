@@ -398,19 +398,9 @@ impl IdempotencyGuard {
             Ok(claim) => claim,
             Err(rejection) => return Ran::Skipped(rejection),
         };
-        match handler().await {
-            Ok(value) => {
-                if let Some(claim) = claim {
-                    let _ = claim.complete(200).await;
-                }
-                Ran::Handled(value)
-            }
-            Err(error) => {
-                if let Some(claim) = claim {
-                    let _ = claim.release().await;
-                }
-                Ran::Failed(error)
-            }
+        match Claim::settle(claim, handler(), |_| 200).await {
+            Ok(value) => Ran::Handled(value),
+            Err(error) => Ran::Failed(error),
         }
     }
 }

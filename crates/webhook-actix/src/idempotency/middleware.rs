@@ -2,16 +2,14 @@
 //! handler runs, and completes or releases the claim after.
 
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage as _, ResponseError as _};
-use futures_util::FutureExt as _;
 use futures_util::future::LocalBoxFuture;
-use webhook_idempotency::{Fingerprint, IdempotencyGuard};
+use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard};
 use webhook_verify::{Rejection, Verified};
 
 use crate::{ActixHeaders, WebhookRejection, behind_verify, body};
@@ -97,35 +95,13 @@ where
 
             req.set_payload(body::hand_on(payload, body));
             req.extensions_mut().insert(key);
-            // From here until `complete`/`release`, a dropped future (the request cancelled)
-            // drops the claim, which releases it in the background.
-            let called = AssertUnwindSafe(async { inner.service.call(req).await })
-                .catch_unwind()
-                .await;
-            match called {
-                Ok(Ok(response)) => {
-                    if let Some(claim) = claim {
-                        // 2xx: done; anything else: released. Store errors are logged by the
-                        // claim, and the answer stays the handler's.
-                        let _ = claim.complete(response.status().as_u16()).await;
-                    }
-                    Ok(response.map_into_left_body())
-                }
-                Ok(Err(error)) => {
-                    if let Some(claim) = claim {
-                        let _ = claim.release().await;
-                    }
-                    Err(error)
-                }
-                Err(panic) => {
-                    // Released before the panic goes on, so the sender's retry finds the event
-                    // free however the server deals with the panic.
-                    if let Some(claim) = claim {
-                        let _ = claim.release().await;
-                    }
-                    std::panic::resume_unwind(panic)
-                }
-            }
+            // Completed on a 2xx, released otherwise, on an error or a panic; a dropped future
+            // (the request cancelled) drops the claim, released in the background.
+            // Called inside the settled future, so that a panic in `call` itself is caught too.
+            let call = async { inner.service.call(req).await };
+            let response =
+                Claim::settle(claim, call, |response| response.status().as_u16()).await?;
+            Ok(response.map_into_left_body())
         })
     }
 }

@@ -1,14 +1,12 @@
-use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::Request;
 use http_body::Body as HttpBody;
 use tower_service::Service;
-use webhook_idempotency::{Fingerprint, IdempotencyGuard};
+use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard};
 use webhook_verify::{Rejection, Verified};
 
 use super::{IdempotencyLayer, ResponseFuture};
@@ -138,36 +136,11 @@ where
 
     parts.extensions.insert(key);
     let request = Request::from_parts(parts, Body::from(body));
-    // From here until `complete`/`release`, a dropped future (the client went away and hyper
-    // dropped the request) drops the claim, which releases it in the background.
-    let called = AssertUnwindSafe(inner.call(request))
-        .catch_unwind()
-        .await
-        .map(|result| result.map(IntoResponse::into_response));
-    match called {
-        Ok(Ok(response)) => {
-            if let Some(claim) = claim {
-                // 2xx: done; anything else: released. Store errors are logged by the claim,
-                // and the answer stays the handler's.
-                let _ = claim.complete(response.status().as_u16()).await;
-            }
-            Ok(response)
-        }
-        Ok(Err(error)) => {
-            if let Some(claim) = claim {
-                let _ = claim.release().await;
-            }
-            Err(error)
-        }
-        Err(panic) => {
-            // Released before the panic goes on, so the sender's retry finds the event free
-            // however the server deals with the panic.
-            if let Some(claim) = claim {
-                let _ = claim.release().await;
-            }
-            std::panic::resume_unwind(panic)
-        }
-    }
+    // Completed on a 2xx, released otherwise, on an error or a panic; a dropped future (the
+    // client went away and hyper dropped the request) drops the claim, released in the background.
+    // Called inside the settled future, so that a panic in `call` itself is caught too.
+    let call = async move { inner.call(request).await.map(IntoResponse::into_response) };
+    Claim::settle(claim, call, |response| response.status().as_u16()).await
 }
 
 /// Answers without calling the inner service (the guard already logged why).
