@@ -116,6 +116,14 @@ fn app(mode: &str) -> Result<App, Error> {
     })
 }
 
+/// `POST /webhooks` with the body and its signature, as wrk sends it.
+fn signed_request(body: &Bytes, signature: &str) -> http::Result<axum::extract::Request> {
+    http::Request::post("/webhooks")
+        .header("content-type", "application/json")
+        .header("x-webhook-signature", signature)
+        .body(axum::body::Body::from(body.clone()))
+}
+
 /// The handler of every mode but `manual`.
 async fn echo_length(body: Bytes) -> String {
     body.len().to_string()
@@ -161,12 +169,7 @@ fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let body = Bytes::from(body());
     let signature = signature()?;
-    let request = || {
-        http::Request::post("/webhooks")
-            .header("content-type", "application/json")
-            .header("x-webhook-signature", &signature)
-            .body(axum::body::Body::from(body.clone()))
-    };
+    let request = || signed_request(&body, &signature);
     let apps = modes
         .iter()
         .map(|&mode| Ok((mode, app(mode)?.ready())))
@@ -218,12 +221,7 @@ fn measure_router(n: u32, modes: &[&str]) -> Result<(), Error> {
 fn count(mode: &str, n: u32) -> Result<(), Error> {
     let body = Bytes::from(body());
     let signature = signature()?;
-    let request = || {
-        http::Request::post("/webhooks")
-            .header("content-type", "application/json")
-            .header("x-webhook-signature", &signature)
-            .body(axum::body::Body::from(body.clone()))
-    };
+    let request = || signed_request(&body, &signature);
     if mode == "verify" {
         let verifier = Verifier::new(Scheme::hmac_sha256(), SECRET)?;
         let headers = request()?.into_parts().0.headers;
