@@ -270,6 +270,23 @@ async fn dead_letters_are_counted_listed_replayed_and_then_processed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_and_dead_list_of_a_missing_queue_read_empty_and_create_nothing() {
+    let redis = RedisServer::start();
+    let counts: serde_json::Value =
+        serde_json::from_str(&queue_cmd(&redis, &["stats", "--json"]).await).unwrap();
+    assert_eq!(
+        counts,
+        serde_json::json!({"queue": "orders", "pending": 0, "in_flight": 0, "retrying": 0, "dead": 0})
+    );
+    assert_eq!(queue_cmd(&redis, &["dead", "list", "--json"]).await, "[]\n");
+    // Reading made no stream, group or key: a mistyped --queue leaves no trace.
+    assert_eq!(redis.command("DBSIZE"), ":0\r\n");
+    // Changing the queue still sets it up as workers need it.
+    queue_cmd(&redis, &["dead", "replay", "--all"]).await;
+    assert_ne!(redis.command("DBSIZE"), ":0\r\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_and_dead_list_print_json_with_json() {
     let redis = RedisServer::start();
     let (queue, dead) = dead_letters(

@@ -82,7 +82,7 @@ fn parse_id(text: &str) -> Result<String, String> {
 }
 
 async fn list(args: ListArgs) -> Result<(), CliError> {
-    let connected = args.target.connect().await?;
+    let connected = args.target.inspect().await?;
     let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
     // One more than asked, to tell whether there are more.
     let mut letters = connected

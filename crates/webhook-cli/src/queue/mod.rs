@@ -77,8 +77,19 @@ impl Connected {
 }
 
 impl Target {
-    /// Connects to the queue (creating its stream and consumer group if absent, as workers do).
+    /// Connects to the queue to change it (creating its stream and consumer group if absent,
+    /// as workers do).
     pub async fn connect(self) -> Result<Connected, CliError> {
+        self.open(true).await
+    }
+
+    /// Connects to the queue to read it, creating nothing: a queue that does not exist reads as
+    /// empty.
+    pub async fn inspect(self) -> Result<Connected, CliError> {
+        self.open(false).await
+    }
+
+    async fn open(self, to_change: bool) -> Result<Connected, CliError> {
         let url = RedisUrl::new(self.redis);
         if self.queue.is_empty() || self.queue.contains(['{', '}']) {
             return Err(CliError::usage(format!(
@@ -87,7 +98,12 @@ impl Target {
             )));
         }
         let config = QueueConfig::default().group(self.group);
-        match RedisQueue::connect(url.secret(), &self.queue, config).await {
+        let opened = if to_change {
+            RedisQueue::connect(url.secret(), &self.queue, config).await
+        } else {
+            RedisQueue::inspect(url.secret(), &self.queue, config).await
+        };
+        match opened {
             Ok(queue) => Ok(Connected { queue, url }),
             Err(QueueError::Redis(err)) if is_url_error(&err) => Err(CliError::usage(format!(
                 "--redis {}: not a Redis URL (redis://[:PASSWORD@]HOST[:PORT][/DB])",

@@ -21,7 +21,7 @@ pub struct StatsArgs {
 pub fn run(args: StatsArgs) -> Result<(), CliError> {
     let json = args.json;
     crate::runtime::block_on(async move {
-        let connected = args.target.connect().await?;
+        let connected = args.target.inspect().await?;
         let counts = connected
             .queue
             .counts()

@@ -81,6 +81,8 @@ struct Inner {
     target: Target,
     conn: Conn,
     scripts: Scripts,
+    /// Creates the stream and consumer group when missing (`false` for [`RedisQueue::inspect`]).
+    creates: bool,
 }
 
 struct Scripts {
@@ -116,6 +118,25 @@ impl RedisQueue {
     pub async fn connect(url: &str, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
         let client = conn::single_client(url, None)?;
         Self::open(Target::Single(Box::new(client)), name, config).await
+    }
+
+    /// Connects like [`connect`](Self::connect) but creates nothing: for looking at a queue that
+    /// may not exist (its counts are then all zero and it has no dead letters) without leaving
+    /// an empty stream behind, as `webhook queue stats` and `webhook queue dead list` do.
+    /// Enqueueing and working are unaffected: a worker creates its consumer group when it
+    /// starts.
+    ///
+    /// ```no_run
+    /// use webhook_queue::{Queue as _, QueueConfig, RedisQueue};
+    ///
+    /// # async fn run() -> Result<(), webhook_queue::QueueError> {
+    /// let queue = RedisQueue::inspect("redis://127.0.0.1/", "payments", QueueConfig::default()).await?;
+    /// println!("{} dead", queue.counts().await?.dead);
+    /// # Ok(()) }
+    /// ```
+    pub async fn inspect(url: &str, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
+        let client = conn::single_client(url, None)?;
+        Self::open_with(Target::Single(Box::new(client)), name, config, false).await
     }
 
     /// Like [`connect`](Self::connect) for a `rediss://` URL, trusting only the CA in `ca_pem`
@@ -157,6 +178,15 @@ impl RedisQueue {
     }
 
     async fn open(target: Target, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
+        Self::open_with(target, name, config, true).await
+    }
+
+    async fn open_with(
+        target: Target,
+        name: &str,
+        config: QueueConfig,
+        creates: bool,
+    ) -> Result<Self, QueueError> {
         let keys = Keys::new(name)?;
         let conn = target.connect(config.command_timeout).await?;
         let queue = Self {
@@ -167,9 +197,12 @@ impl RedisQueue {
                 target,
                 conn,
                 scripts: Scripts::new(),
+                creates,
             }),
         };
-        queue.ensure_group().await?;
+        if creates {
+            queue.ensure_group().await?;
+        }
         Ok(queue)
     }
 
@@ -245,6 +278,9 @@ impl RedisQueue {
 
     async fn counts_inner(&self) -> Result<Counts, QueueError> {
         match self.counts_once().await {
+            Err(err) if is_nogroup(&err) && !self.inner.creates => {
+                self.counts_without_group().await
+            }
             Err(err) if is_nogroup(&err) => {
                 self.ensure_group().await?;
                 self.counts_once().await
@@ -271,6 +307,27 @@ impl RedisQueue {
         Ok(Counts {
             pending,
             in_flight: in_flight.count() as u64,
+            retrying,
+            dead,
+        })
+    }
+
+    /// The counts when the consumer group does not exist: nothing is in flight.
+    async fn counts_without_group(&self) -> Result<Counts, QueueError> {
+        let keys = &self.inner.keys;
+        let mut pipe = redis::pipe();
+        pipe.cmd("XLEN").arg(&keys.stream);
+        pipe.cmd("ZCARD").arg(&keys.retry);
+        pipe.cmd("XLEN").arg(&keys.dead);
+        let mut conn = self.inner.conn.clone();
+        let (pending, retrying, dead): (u64, u64, u64) = timed(
+            self.inner.config.command_timeout,
+            pipe.query_async(&mut conn),
+        )
+        .await?;
+        Ok(Counts {
+            pending,
+            in_flight: 0,
             retrying,
             dead,
         })
