@@ -475,6 +475,15 @@ struct Late {
     waited: bool,
 }
 
+impl Late {
+    fn new(data: &'static [u8]) -> Self {
+        Self {
+            data: Some(Bytes::from_static(data)),
+            waited: false,
+        }
+    }
+}
+
 impl http_body::Body for Late {
     type Data = Bytes;
     type Error = Infallible;
@@ -541,11 +550,7 @@ async fn complete_body_calls_the_prepared_inner_service_without_cloning_it() {
 
 #[tokio::test]
 async fn late_body_calls_the_prepared_inner_service_after_reading() {
-    let late = Late {
-        data: Some(Bytes::from_static(b"{}")),
-        waited: false,
-    };
-    let (status, text, clones) = through_contract(late, b"{}").await;
+    let (status, text, clones) = through_contract(Late::new(b"{}"), b"{}").await;
     assert_eq!(
         (status, text.as_str()),
         (http::StatusCode::OK, "hmac-sha256 [123, 125]")
@@ -556,11 +561,7 @@ async fn late_body_calls_the_prepared_inner_service_after_reading() {
 
 #[tokio::test]
 async fn late_forged_body_is_refused_without_calling_the_inner_service() {
-    let late = Late {
-        data: Some(Bytes::from_static(b"{ }")),
-        waited: false,
-    };
-    let (status, text, _) = through_contract(late, b"{}").await;
+    let (status, text, _) = through_contract(Late::new(b"{ }"), b"{}").await;
     assert_eq!(
         (status, text),
         (
