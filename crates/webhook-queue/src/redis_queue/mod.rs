@@ -290,20 +290,12 @@ impl RedisQueue {
     }
 
     async fn counts_once(&self) -> Result<Counts, QueueError> {
-        let keys = &self.inner.keys;
-        let mut pipe = redis::pipe();
-        pipe.cmd("XLEN").arg(&keys.stream);
-        pipe.cmd("XPENDING")
-            .arg(&keys.stream)
-            .arg(&self.inner.config.group);
-        pipe.cmd("ZCARD").arg(&keys.retry);
-        pipe.cmd("XLEN").arg(&keys.dead);
-        let mut conn = self.inner.conn.clone();
-        let (pending, in_flight, retrying, dead): (u64, StreamPendingReply, u64, u64) = timed(
-            self.inner.config.command_timeout,
-            pipe.query_async(&mut conn),
-        )
-        .await?;
+        let group = &self.inner.config.group;
+        let (pending, retrying, dead, in_flight): (u64, u64, u64, StreamPendingReply) = self
+            .counts_and(|pipe| {
+                pipe.cmd("XPENDING").arg(&self.inner.keys.stream).arg(group);
+            })
+            .await?;
         Ok(Counts {
             pending,
             in_flight: in_flight.count() as u64,
@@ -314,23 +306,33 @@ impl RedisQueue {
 
     /// The counts when the consumer group does not exist: nothing is in flight.
     async fn counts_without_group(&self) -> Result<Counts, QueueError> {
-        let keys = &self.inner.keys;
-        let mut pipe = redis::pipe();
-        pipe.cmd("XLEN").arg(&keys.stream);
-        pipe.cmd("ZCARD").arg(&keys.retry);
-        pipe.cmd("XLEN").arg(&keys.dead);
-        let mut conn = self.inner.conn.clone();
-        let (pending, retrying, dead): (u64, u64, u64) = timed(
-            self.inner.config.command_timeout,
-            pipe.query_async(&mut conn),
-        )
-        .await?;
+        let (pending, retrying, dead): (u64, u64, u64) = self.counts_and(|_| {}).await?;
         Ok(Counts {
             pending,
             in_flight: 0,
             retrying,
             dead,
         })
+    }
+
+    /// In one round trip: the stream's length, the retry set's size, the dead stream's length,
+    /// then the replies of whatever `more` adds to the pipeline.
+    async fn counts_and<T: FromRedisValue>(
+        &self,
+        more: impl FnOnce(&mut redis::Pipeline),
+    ) -> Result<T, QueueError> {
+        let keys = &self.inner.keys;
+        let mut pipe = redis::pipe();
+        pipe.cmd("XLEN").arg(&keys.stream);
+        pipe.cmd("ZCARD").arg(&keys.retry);
+        pipe.cmd("XLEN").arg(&keys.dead);
+        more(&mut pipe);
+        let mut conn = self.inner.conn.clone();
+        timed(
+            self.inner.config.command_timeout,
+            pipe.query_async(&mut conn),
+        )
+        .await
     }
 
     async fn list_dead(
