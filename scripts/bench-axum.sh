@@ -4,7 +4,7 @@
 #
 #   bash scripts/bench-axum.sh      # ROUNDS=5 DURATION=10 CONNECTIONS=16 by default
 #
-# Endpoints (crates/webhook-axum/examples/axum_bench_server.rs), the handler is the same in all:
+# Endpoints (webhook-axum/examples/axum_bench_server.rs), the handler is the same in all:
 #   plain     - no verification
 #   layer     - Router::layer(VerifyWebhookLayer::new(verifier)), the usual way
 #   handler   - post(handler.layer(VerifyWebhookLayer::new(verifier))), on the one handler

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ratios of the `verify` bench (issue 3's goals), from criterion's saved estimates.
 
-Usage: python3 crates/webhook-verify/benches/ratios.py [target/criterion]
+Usage: python3 webhook-verify/benches/ratios.py [target/criterion]
 Reads <dir>/verify_<size>/<function>/new/estimates.json (criterion's median, ns per iteration)
 and .../new/sample.json (the fastest sample, ns per iteration). On a shared machine other
 processes only ever add time, so the fastest-sample ratios are the less noisy ones; both are shown.

@@ -12,7 +12,7 @@
 //! measured, so only the success path is timed.
 //!
 //! Run `cargo bench -p webhook-verify --bench verify`, then
-//! `python3 crates/webhook-verify/benches/ratios.py` turns the results into the ratios the
+//! `python3 webhook-verify/benches/ratios.py` turns the results into the ratios the
 //! README's section "Performance: webhook-verify" reports.
 
 use std::hint::black_box;
