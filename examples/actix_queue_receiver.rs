@@ -15,20 +15,18 @@
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
-use webhook_actix::{EnqueueWebhook, VerifyWebhook};
+use webhook_actix::{EnqueueWebhook, ReceiverServer as _, VerifyWebhook};
 use webhook_queue::{Acceptor, CancellationToken, HandlerError, Job};
-use webhook_toolkit::example_env::ExampleEnv;
+use webhook_toolkit::example_env::{self, ExampleEnv};
 use webhook_verify::envelope::Envelope;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    example_env::init_logging(); // stderr; colour only on a terminal
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
     // unset: both in this process's memory, lost when it stops).
-    let env = ExampleEnv::from_env()?;
+    let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let (queue, guard) = (env.queue().await?, env.guard().await?);
 
     // The worker: here in the same process (any number may run elsewhere on Redis).
@@ -47,7 +45,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route(web::post().to(EnqueueWebhook::new(acceptor.clone()))),
         )
     })
-    .bind(("127.0.0.1", env.port))?;
+    .receiver_defaults() // head, idle and connection limits
+    .bind((env.host, env.port))?;
     for addr in server.addrs() {
         eprintln!("listening on http://{addr}/webhooks");
     }

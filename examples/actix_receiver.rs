@@ -14,20 +14,18 @@
 //! `503` when Redis is down.
 
 use actix_web::{App, HttpServer, web};
-use webhook_actix::{Idempotency, VerifyWebhook, WebhookRejection};
+use webhook_actix::{Idempotency, ReceiverServer as _, VerifyWebhook, WebhookRejection};
 use webhook_idempotency::IdempotencyKey;
-use webhook_toolkit::example_env::ExampleEnv;
+use webhook_toolkit::example_env::{self, ExampleEnv};
 use webhook_verify::{Rejection, envelope::Envelope};
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    example_env::init_logging(); // stderr; colour only on a terminal
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
     // receivers; unset: in this process's memory).
-    let env = ExampleEnv::from_env()?;
+    let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
     let verifier = env.verifier()?;
     let server = HttpServer::new(move || {
@@ -38,7 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route(web::post().to(receive)),
         )
     })
-    .bind(("127.0.0.1", env.port))?;
+    .receiver_defaults() // head, idle and connection limits
+    .bind((env.host, env.port))?;
     for addr in server.addrs() {
         eprintln!("listening on http://{addr}/webhooks");
     }

@@ -17,18 +17,16 @@ use std::sync::Arc;
 use axum::{Router, routing::post_service};
 use webhook_axum::{EnqueueWebhook, VerifyWebhookLayer};
 use webhook_queue::{Acceptor, CancellationToken, HandlerError, Job};
-use webhook_toolkit::example_env::ExampleEnv;
+use webhook_toolkit::example_env::{self, ExampleEnv};
 use webhook_verify::envelope::Envelope;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    example_env::init_logging(); // stderr; colour only on a terminal
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
     // unset: both in this process's memory, lost when it stops).
-    let env = ExampleEnv::from_env()?;
+    let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let (queue, guard) = (env.queue().await?, env.guard().await?);
 
     // The worker: here in the same process (any number may run elsewhere on Redis).
@@ -44,9 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/webhooks", post_service(EnqueueWebhook::new(acceptor)))
         .route_layer(VerifyWebhookLayer::new(verifier));
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", env.port)).await?;
+    let listener = tokio::net::TcpListener::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);
-    axum::serve(listener, app)
+    webhook_axum::serve(listener, app) // timeouts and a connection cap
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

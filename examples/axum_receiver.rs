@@ -16,18 +16,16 @@
 use axum::{Extension, Router, body::Bytes, routing::post};
 use webhook_axum::{IdempotencyLayer, VerifyWebhookLayer, WebhookRejection};
 use webhook_idempotency::IdempotencyKey;
-use webhook_toolkit::example_env::ExampleEnv;
+use webhook_toolkit::example_env::{self, ExampleEnv};
 use webhook_verify::{Rejection, envelope::Envelope};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    example_env::init_logging(); // stderr; colour only on a terminal
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
     // receivers; unset: in this process's memory).
-    let env = ExampleEnv::from_env()?;
+    let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
     let verifier = env.verifier()?;
     let app = Router::new()
@@ -35,9 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route_layer(IdempotencyLayer::new(guard)) // runs second: once per event
         .route_layer(VerifyWebhookLayer::new(verifier)); // runs first: authentic only
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", env.port)).await?;
+    let listener = tokio::net::TcpListener::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    webhook_axum::serve(listener, app).await?; // timeouts and a connection cap
     Ok(())
 }
 

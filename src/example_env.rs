@@ -14,6 +14,8 @@
 //! # }
 //! ```
 
+use std::io::IsTerminal as _;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use webhook_idempotency::{IdempotencyGuard, MemoryStore, RedisStore, StoreError};
@@ -26,10 +28,57 @@ pub const DEV_SECRET: &str = "dev-secret-do-not-use-in-production";
 /// The port used when `PORT` is unset.
 pub const DEFAULT_PORT: u16 = 3000;
 
+/// Why the examples' environment cannot be used; the examples print it and exit with status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvError {
+    /// `WEBHOOK_SECRET` is set but empty (or blank): anyone could sign with it.
+    EmptySecret,
+    /// `WEBHOOK_SECRET` is unset and the receiver would listen beyond this machine.
+    DevSecretOffLoopback(IpAddr),
+    /// `PORT` is not a port number.
+    BadPort(String),
+    /// `HOST` is not an IP address.
+    BadHost(String),
+}
+
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmptySecret => f.write_str(
+                "WEBHOOK_SECRET is set but empty: anyone could sign deliveries with an empty \
+                 secret; set it to your sender's secret (or unset it for the development secret)",
+            ),
+            Self::DevSecretOffLoopback(host) => write!(
+                f,
+                "WEBHOOK_SECRET is not set: the development secret is for loopback only, and \
+                 HOST is {host}; set WEBHOOK_SECRET to your sender's secret"
+            ),
+            Self::BadPort(port) => write!(f, "PORT={port:?} is not a port number (0 to 65535)"),
+            Self::BadHost(host) => write!(f, "HOST={host:?} is not an IP address"),
+        }
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+/// Logs to stderr (`RUST_LOG` filters, default `info`), in colour only when stderr is a terminal:
+/// a log file or a pipe gets no ANSI escape codes.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter)
+        .init();
+}
+
 /// What the examples read from the environment.
 #[derive(Clone)]
 pub struct ExampleEnv {
     secret: String,
+    /// `HOST`, default 127.0.0.1 (only this machine can send).
+    pub host: IpAddr,
     /// `PORT`, default 3000 (`0`: any free port; the examples print the address they bound).
     pub port: u16,
     /// `REDIS_URL`: when set, idempotency keys (and the queue) live in Redis, shared by receivers.
@@ -40,6 +89,7 @@ impl std::fmt::Debug for ExampleEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExampleEnv")
             .field("secret", &"[REDACTED]")
+            .field("host", &self.host)
             .field("port", &self.port)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
             .finish()
@@ -47,24 +97,45 @@ impl std::fmt::Debug for ExampleEnv {
 }
 
 impl ExampleEnv {
-    /// Reads `WEBHOOK_SECRET` (unset: [`DEV_SECRET`], with a warning on stderr), `PORT` and
-    /// `REDIS_URL`.
-    pub fn from_env() -> Result<Self, std::num::ParseIntError> {
-        let secret = std::env::var("WEBHOOK_SECRET").unwrap_or_else(|_| {
-            eprintln!(
-                "warning: WEBHOOK_SECRET is not set; using the development secret {DEV_SECRET:?}"
-            );
-            DEV_SECRET.to_owned()
-        });
+    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT` and `REDIS_URL`. An empty `WEBHOOK_SECRET` is an
+    /// error; an unset one means [`DEV_SECRET`], with a warning on stderr, and only on a loopback
+    /// `HOST`.
+    pub fn from_env() -> Result<Self, EnvError> {
+        let host = match std::env::var("HOST") {
+            Ok(host) => host.parse().map_err(|_| EnvError::BadHost(host))?,
+            Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        let secret = match std::env::var("WEBHOOK_SECRET") {
+            Ok(secret) if secret.trim().is_empty() => return Err(EnvError::EmptySecret),
+            Ok(secret) => secret,
+            Err(_) if !host.is_loopback() => return Err(EnvError::DevSecretOffLoopback(host)),
+            Err(_) => {
+                eprintln!(
+                    "warning: WEBHOOK_SECRET is not set; using the development secret \
+                     {DEV_SECRET:?} (loopback only)"
+                );
+                DEV_SECRET.to_owned()
+            }
+        };
         let port = match std::env::var("PORT") {
-            Ok(port) => port.parse()?,
+            Ok(port) => port.parse().map_err(|_| EnvError::BadPort(port))?,
             Err(_) => DEFAULT_PORT,
         };
         let redis_url = std::env::var("REDIS_URL").ok();
         Ok(Self {
             secret,
+            host,
             port,
             redis_url,
+        })
+    }
+
+    /// [`from_env`](Self::from_env), or the error on stderr and exit status 2 (a usage error:
+    /// the receiver does not start).
+    pub fn from_env_or_exit() -> Self {
+        Self::from_env().unwrap_or_else(|err| {
+            eprintln!("error: {err}");
+            std::process::exit(2)
         })
     }
 

@@ -10,6 +10,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+/// The runnable examples' shared environment (`WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL`):
+/// support for `examples/`, not part of the toolkit's API.
+#[doc(hidden)]
 pub mod example_env;
 
 pub use webhook_idempotency as idempotency;

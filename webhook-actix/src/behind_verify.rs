@@ -26,5 +26,5 @@ pub(crate) async fn read_body(
     payload: &mut Payload,
     headers: &HeaderMap,
 ) -> Result<Bytes, Rejection> {
-    body::read_limited(payload, headers, usize::MAX).await
+    body::read_limited(payload, headers, usize::MAX, None).await
 }

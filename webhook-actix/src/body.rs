@@ -1,7 +1,12 @@
-//! Reading a request body up to a limit, for the middleware and the extractor alike.
+//! Reading a request body up to a limit and within a time, for the middleware and the
+//! extractor alike.
 
+use std::future::Future as _;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::rt::time::Sleep;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -12,7 +17,8 @@ use webhook_verify::Rejection;
 
 /// Reads the whole body, refusing it with `413` as soon as it is known to exceed `limit` bytes:
 /// before reading anything when `Content-Length` says so, otherwise at the first chunk that
-/// passes the limit (the rest is never buffered). A transport error is `400`.
+/// passes the limit (the rest is never buffered). A transport error is `400`; a body not
+/// complete `timeout` after it first has to be waited for is `408`.
 ///
 /// A body that arrives in one chunk (the usual case for small deliveries) is returned without
 /// being copied.
@@ -20,8 +26,9 @@ pub(crate) async fn read_limited(
     payload: &mut Payload,
     headers: &HeaderMap,
     limit: usize,
+    timeout: Option<Duration>,
 ) -> Result<Bytes, Rejection> {
-    let mut reader = BodyReader::new(headers, limit)?;
+    let mut reader = BodyReader::new(headers, limit, timeout)?;
     std::future::poll_fn(|cx| reader.poll_read(payload, cx)).await
 }
 
@@ -33,11 +40,21 @@ pub(crate) struct BodyReader {
     first: Bytes,
     rest: Option<BytesMut>,
     total: usize,
+    /// `None`: for ever (a body already in memory).
+    timeout: Option<Duration>,
+    /// Started when the body first has to be waited for: a body that is there at once costs
+    /// no timer.
+    deadline: Option<Pin<Box<Sleep>>>,
 }
 
 impl BodyReader {
-    /// Refuses at once a body whose `Content-Length` is over `limit`.
-    pub(crate) fn new(headers: &HeaderMap, limit: usize) -> Result<Self, Rejection> {
+    /// Refuses at once a body whose `Content-Length` is over `limit`; the rest of the body may
+    /// take `timeout` once it has to be waited for.
+    pub(crate) fn new(
+        headers: &HeaderMap,
+        limit: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Self, Rejection> {
         let declared = declared_length(headers);
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(Rejection::payload_too_large(limit));
@@ -48,6 +65,8 @@ impl BodyReader {
             first: Bytes::new(),
             rest: None,
             total: 0,
+            timeout,
+            deadline: None,
         })
     }
 
@@ -57,7 +76,11 @@ impl BodyReader {
         payload: &mut Payload,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Bytes, Rejection>> {
-        while let Some(chunk) = ready!(payload.poll_next_unpin(cx)) {
+        loop {
+            let Poll::Ready(next) = payload.poll_next_unpin(cx) else {
+                return self.poll_deadline(cx);
+            };
+            let Some(chunk) = next else { break };
             let chunk = match chunk {
                 Ok(chunk) => chunk,
                 Err(err) => {
@@ -92,6 +115,22 @@ impl BodyReader {
             None => std::mem::take(&mut self.first),
         };
         Poll::Ready(Ok(body))
+    }
+}
+
+impl BodyReader {
+    /// Waits for the deadline (started on the first wait): `408` once it has passed.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, Rejection>> {
+        let Some(timeout) = self.timeout else {
+            return Poll::Pending;
+        };
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(actix_web::rt::time::sleep(timeout)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Rejection::body_timeout())),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -147,7 +186,7 @@ mod tests {
     #[actix_web::test]
     async fn joins_chunks_in_order() {
         let mut payload = streamed(vec![ok(b"ab"), ok(b""), ok(b"cd"), ok(b"e")]);
-        let body = read_limited(&mut payload, &HeaderMap::new(), 5)
+        let body = read_limited(&mut payload, &HeaderMap::new(), 5, None)
             .await
             .unwrap();
         assert_eq!(&body[..], b"abcde");
@@ -156,7 +195,7 @@ mod tests {
     #[actix_web::test]
     async fn stops_at_the_chunk_that_passes_the_limit() {
         let mut payload = streamed(vec![ok(b"abc"), ok(b"def"), ok(b"never read")]);
-        let err = read_limited(&mut payload, &HeaderMap::new(), 5)
+        let err = read_limited(&mut payload, &HeaderMap::new(), 5, None)
             .await
             .unwrap_err();
         assert_eq!(err, Rejection::payload_too_large(5));
@@ -170,7 +209,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("6"));
         let mut payload = streamed(vec![ok(b"abcdef")]);
-        let err = read_limited(&mut payload, &headers, 5).await.unwrap_err();
+        let err = read_limited(&mut payload, &headers, 5, None)
+            .await
+            .unwrap_err();
         assert_eq!(err.status(), 413);
         let untouched = payload.next().await.unwrap().unwrap();
         assert_eq!(&untouched[..], b"abcdef");
@@ -179,7 +220,7 @@ mod tests {
     #[actix_web::test]
     async fn transport_error_is_400() {
         let mut payload = streamed(vec![ok(b"ab"), Err(PayloadError::Incomplete(None))]);
-        let err = read_limited(&mut payload, &HeaderMap::new(), 5)
+        let err = read_limited(&mut payload, &HeaderMap::new(), 5, None)
             .await
             .unwrap_err();
         assert_eq!(err, Rejection::unreadable_body());
@@ -196,7 +237,7 @@ mod tests {
     #[actix_web::test]
     async fn handed_on_h1_payload_yields_the_body_once_then_ends() {
         let mut drained = Payload::from(Bytes::from_static(b"{}"));
-        let body = read_limited(&mut drained, &HeaderMap::new(), 10)
+        let body = read_limited(&mut drained, &HeaderMap::new(), 10, None)
             .await
             .unwrap();
         let chunks = collect(hand_on(drained, body)).await;
@@ -206,7 +247,7 @@ mod tests {
     #[actix_web::test]
     async fn handed_on_stream_payload_yields_the_body_once_then_ends() {
         let mut drained = streamed(vec![ok(b"a"), ok(b"b")]);
-        let body = read_limited(&mut drained, &HeaderMap::new(), 10)
+        let body = read_limited(&mut drained, &HeaderMap::new(), 10, None)
             .await
             .unwrap();
         let chunks = collect(hand_on(drained, body)).await;
@@ -238,7 +279,7 @@ mod tests {
     #[actix_web::test]
     async fn body_exactly_at_the_limit_is_read() {
         let mut payload = streamed(vec![ok(b"abcde")]);
-        let body = read_limited(&mut payload, &HeaderMap::new(), 5)
+        let body = read_limited(&mut payload, &HeaderMap::new(), 5, None)
             .await
             .unwrap();
         assert_eq!(&body[..], b"abcde");

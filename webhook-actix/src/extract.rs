@@ -89,8 +89,8 @@ where
                 );
                 return Err(refuse(&req, Rejection::from(VerifyError::NoSecret)));
             };
-            let limit = verifier.body_limit();
-            let body = body::read_limited(&mut payload, req.headers(), limit)
+            let (limit, timeout) = (verifier.body_limit(), Some(verifier.body_timeout()));
+            let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
                 .map_err(|rejection| refuse(&req, rejection))?;
             let verified = verifier

@@ -60,6 +60,7 @@ mod headers;
 pub mod idempotency;
 pub mod queue;
 mod rejection;
+pub mod server;
 pub mod verify;
 
 pub use extract::Webhook;
@@ -67,6 +68,7 @@ pub use headers::ActixHeaders;
 pub use idempotency::{Idempotency, IdempotencyMiddleware};
 pub use queue::EnqueueWebhook;
 pub use rejection::WebhookRejection;
+pub use server::ReceiverServer;
 pub use verify::{VerifyWebhook, VerifyWebhookMiddleware};
 /// The verification crate this adapter builds on, re-exported for convenience.
 pub use webhook_verify;

@@ -74,6 +74,9 @@ impl ResponseError for WebhookRejection {
         if let Some(secs) = self.0.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, secs));
         }
+        if self.0.closes_connection() {
+            response.force_close();
+        }
         response.body(self.0.json_body())
     }
 }

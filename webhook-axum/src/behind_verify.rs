@@ -27,5 +27,5 @@ where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    ReadBody::new(headers, body, usize::MAX).await
+    ReadBody::new(headers, body, usize::MAX, None).await
 }

@@ -1,9 +1,11 @@
 //! Reading a request body up to a limit: refused from `Content-Length` before reading, and as
-//! soon as the streamed bytes pass the limit, without buffering the rest.
+//! soon as the streamed bytes pass the limit, without buffering the rest; refused with `408` when
+//! it is not complete within the body timeout.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
@@ -29,6 +31,10 @@ pin_project! {
             joined: Option<BytesMut>,
             received: usize,
             limit: usize,
+            timeout: Option<Duration>,
+            // Started when the body first has to be waited for: a body that is there at once
+            // costs no timer.
+            deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         },
         /// Refused before reading: the declared length is over the limit.
         TooLarge { limit: usize },
@@ -40,7 +46,14 @@ where
     B: HttpBody,
 {
     /// Starts reading `body`, or refuses it at once if its declared length is over `limit`.
-    pub(crate) fn new(headers: &HeaderMap, body: B, limit: usize) -> Self {
+    /// `timeout`: how long the rest may take once the body has to be waited for (`None`: for
+    /// ever, for a body already in memory).
+    pub(crate) fn new(
+        headers: &HeaderMap,
+        body: B,
+        limit: usize,
+        timeout: Option<Duration>,
+    ) -> Self {
         if declared_length(headers, &body).is_some_and(|len| len > limit as u64) {
             Self::TooLarge { limit }
         } else {
@@ -50,6 +63,8 @@ where
                 joined: None,
                 received: 0,
                 limit,
+                timeout,
+                deadline: None,
             }
         }
     }
@@ -64,6 +79,25 @@ where
     /// yet (what was read stays buffered, and polling again goes on from there).
     pub(crate) fn poll_now(&mut self) -> Poll<Result<Bytes, Rejection>> {
         Pin::new(self).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+}
+
+/// Waits for the body's deadline (started on the first wait): `408` once it has passed.
+fn poll_deadline(
+    deadline: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Option<Duration>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Bytes, Rejection>> {
+    if deadline.is_none() {
+        // No runtime (a body polled outside tokio): no timer to wait on, so no deadline.
+        let (Some(timeout), Ok(_)) = (timeout, tokio::runtime::Handle::try_current()) else {
+            return Poll::Pending;
+        };
+        *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
+    }
+    match deadline.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+        Some(Poll::Ready(())) => Poll::Ready(Err(Rejection::body_timeout())),
+        _ => Poll::Pending,
     }
 }
 
@@ -92,7 +126,7 @@ where
     type Output = Result<Bytes, Rejection>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (mut body, first, joined, received, limit) = match self.project() {
+        let (mut body, first, joined, received, limit, timeout, deadline) = match self.project() {
             ReadBodyProj::TooLarge { limit } => {
                 return Poll::Ready(Err(Rejection::payload_too_large(*limit)));
             }
@@ -102,10 +136,15 @@ where
                 joined,
                 received,
                 limit,
-            } => (body, first, joined, received, *limit),
+                timeout,
+                deadline,
+            } => (body, first, joined, received, *limit, *timeout, deadline),
         };
         loop {
-            let data = match ready!(body.as_mut().poll_frame(cx)) {
+            let Poll::Ready(frame) = body.as_mut().poll_frame(cx) else {
+                return poll_deadline(deadline, timeout, cx);
+            };
+            let data = match frame {
                 None => break,
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) if !data.is_empty() => data,
@@ -197,7 +236,7 @@ mod tests {
     }
 
     fn read(headers: &HeaderMap, body: Frames, limit: usize) -> Result<Bytes, Rejection> {
-        let mut future = std::pin::pin!(ReadBody::new(headers, body, limit));
+        let mut future = std::pin::pin!(ReadBody::new(headers, body, limit, None));
         match future
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()))

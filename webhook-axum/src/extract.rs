@@ -61,9 +61,14 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Verifier::from_ref(state);
         let (parts, body) = request.into_parts();
-        let body = ReadBody::new(&parts.headers, body, verifier.body_limit())
-            .await
-            .map_err(refuse)?;
+        let body = ReadBody::new(
+            &parts.headers,
+            body,
+            verifier.body_limit(),
+            Some(verifier.body_timeout()),
+        )
+        .await
+        .map_err(refuse)?;
         let verified = check(&verifier, &parts.headers, &body)?;
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let request = Request::from_parts(parts, Body::from(body));

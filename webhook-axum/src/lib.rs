@@ -42,10 +42,12 @@ mod extract;
 pub mod idempotency;
 pub mod queue;
 mod rejection;
+pub mod serve;
 pub mod verify;
 
 pub use extract::Webhook;
 pub use idempotency::{Idempotency, IdempotencyLayer};
 pub use queue::EnqueueWebhook;
 pub use rejection::WebhookRejection;
+pub use serve::{Serve, serve};
 pub use verify::{VerifyWebhook, VerifyWebhookLayer};

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use axum::response::{IntoResponse, Response};
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
 use webhook_verify::Rejection;
 
@@ -93,6 +93,11 @@ impl IntoResponse for WebhookRejection {
                     response
                         .headers_mut()
                         .insert(RETRY_AFTER, HeaderValue::from(secs));
+                }
+                if rejection.closes_connection() {
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
                 response
             }

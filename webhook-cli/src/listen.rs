@@ -84,7 +84,8 @@ async fn serve(verifier: Verifier, addr: SocketAddr, count: Option<u64>) -> Resu
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(verifier);
     eprintln!("listening on http://{local}/ (POST, any path; Ctrl-C to stop)");
-    axum::serve(listener, app)
+    // Timeouts and a connection cap, as the receivers it stands in for should have.
+    webhook_axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

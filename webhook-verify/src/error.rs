@@ -76,6 +76,13 @@ pub enum VerifyError {
     /// A verifier or signer was built without any secret.
     #[error("no secret configured")]
     NoSecret,
+    /// A secret or key is empty (or only white space): every sender could sign with it, so it is
+    /// refused for every scheme.
+    #[error("empty secret for scheme {scheme}: anyone could sign with it")]
+    EmptySecret {
+        /// The scheme's name.
+        scheme: &'static str,
+    },
     /// Signing needs a value the caller did not give (`webhook-id` for Standard Webhooks).
     #[error("signing with scheme {scheme} needs {what}")]
     MissingSignInput {
@@ -96,7 +103,10 @@ impl VerifyError {
     pub fn is_request_error(&self) -> bool {
         !matches!(
             self,
-            Self::InvalidSecret { .. } | Self::NoSecret | Self::MissingSignInput { .. }
+            Self::InvalidSecret { .. }
+                | Self::NoSecret
+                | Self::EmptySecret { .. }
+                | Self::MissingSignInput { .. }
         )
     }
 }

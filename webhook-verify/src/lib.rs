@@ -56,6 +56,7 @@ mod mac;
 mod rejection;
 mod scheme;
 mod secret;
+pub mod server;
 mod signer;
 mod timestamp;
 mod verified;
@@ -75,3 +76,11 @@ pub use verifier::{Verifier, VerifierBuilder};
 /// The default limit on a request body that adapters read before verifying: 2 MiB, like axum's
 /// `DefaultBodyLimit`.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// How long adapters wait for a body once the request's head has arrived: 30 s. A sender posts
+/// a delivery in well under a second; a client still sending after this is refused with `408`.
+///
+/// ```
+/// assert_eq!(webhook_verify::DEFAULT_BODY_TIMEOUT.as_secs(), 30);
+/// ```
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -7,6 +7,7 @@
 //! | timestamp outside tolerance                        | 401    | `{"error": "timestamp is older ..."}`  |
 //! | body over the limit (`Content-Length` or streamed) | 413    | `{"error": "body exceeds the N-byte limit"}` |
 //! | body could not be read                             | 400    | `{"error": "request body could not be read"}` |
+//! | body not complete within the body timeout          | 408    | `{"error": "request body was not received in time"}` |
 //! | verifier misconfigured (no secret, bad key)        | 500    | `{"error": "webhook receiver is misconfigured"}` |
 //!
 //! Later layers (idempotency, queue) add their own answers (200 for a duplicate, 409, 422, 503)
@@ -69,6 +70,17 @@ impl Rejection {
         Self::new(400, "request body could not be read")
     }
 
+    /// `408`: the body did not arrive within the receiver's body timeout
+    /// ([`Verifier::body_timeout`](crate::Verifier::body_timeout)). Adapters also close the
+    /// connection.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::body_timeout().status(), 408);
+    /// ```
+    pub fn body_timeout() -> Self {
+        Self::new(408, "request body was not received in time")
+    }
+
     /// Adds a `Retry-After` of `secs` seconds (for 409 and 503).
     ///
     /// ```
@@ -106,6 +118,20 @@ impl Rejection {
     /// ```
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.retry_after
+    }
+
+    /// `true` when the answer must close the connection (`Connection: close`): the body was not
+    /// read to its end (`408` timed out, `413` over the limit), so the connection cannot carry
+    /// another request, and a client that stalls must not keep it.
+    ///
+    /// ```
+    /// use webhook_verify::Rejection;
+    /// assert!(Rejection::body_timeout().closes_connection());
+    /// assert!(Rejection::payload_too_large(10).closes_connection());
+    /// assert!(!Rejection::new(401, "no signature matches the body").closes_connection());
+    /// ```
+    pub fn closes_connection(&self) -> bool {
+        matches!(self.status, 408 | 413)
     }
 
     /// The response body: `{"error": "<message>"}`, or `{"status": "<message>"}` for a 2xx answer

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use crate::scheme::VerifyKey;
 use crate::timestamp::TimestampPolicy;
-use crate::{Clock, DEFAULT_BODY_LIMIT, HeaderSource, Scheme, Secret, Verified, VerifyError};
+use crate::{
+    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Scheme, Secret, Verified,
+    VerifyError,
+};
 
 /// Checks that a delivery was signed by the sender, over the raw body bytes.
 ///
@@ -33,6 +36,7 @@ struct Inner {
     keys: Vec<VerifyKey>,
     time: TimestampPolicy,
     body_limit: usize,
+    body_timeout: Duration,
 }
 
 impl Verifier {
@@ -66,6 +70,7 @@ impl Verifier {
             secrets: Vec::new(),
             time: TimestampPolicy::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
@@ -112,6 +117,25 @@ impl Verifier {
         self.0.body_limit
     }
 
+    /// How long adapters wait for the rest of a body once the request's head has arrived
+    /// (default [`DEFAULT_BODY_TIMEOUT`], 30 s). A body not complete by then is refused with
+    /// `408` ([`Rejection::body_timeout`](crate::Rejection::body_timeout)) and its connection
+    /// closed, so that a client trickling bytes cannot hold a connection for ever.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::builder(Scheme::github())
+    ///     .secret("k")
+    ///     .body_timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// assert_eq!(verifier.body_timeout(), Duration::from_secs(10));
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn body_timeout(&self) -> Duration {
+        self.0.body_timeout
+    }
+
     /// The scheme this verifier checks.
     ///
     /// ```
@@ -132,6 +156,7 @@ impl fmt::Debug for Verifier {
             .field("secrets", &format_args!("{} [REDACTED]", self.0.keys.len()))
             .field("tolerance", &self.0.time.tolerance)
             .field("body_limit", &self.0.body_limit)
+            .field("body_timeout", &self.0.body_timeout)
             .finish()
     }
 }
@@ -152,6 +177,7 @@ pub struct VerifierBuilder {
     secrets: Vec<Secret>,
     time: TimestampPolicy,
     body_limit: usize,
+    body_timeout: Duration,
 }
 
 impl VerifierBuilder {
@@ -223,11 +249,28 @@ impl VerifierBuilder {
         self
     }
 
+    /// How long adapters wait for the body after the request's head (default 30 s); see
+    /// [`Verifier::body_timeout`].
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::stripe()).body_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states.
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Verifier, VerifyError};
     /// assert_eq!(Verifier::builder(Scheme::github()).build().unwrap_err(), VerifyError::NoSecret);
+    /// // An empty secret would let anyone sign: refused for every scheme.
+    /// assert!(matches!(
+    ///     Verifier::new(Scheme::hmac_sha256(), "").unwrap_err(),
+    ///     VerifyError::EmptySecret { .. }
+    /// ));
     /// ```
     pub fn build(self) -> Result<Verifier, VerifyError> {
         if self.secrets.is_empty() {
@@ -243,6 +286,7 @@ impl VerifierBuilder {
             keys,
             time: self.time,
             body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
         })))
     }
 }

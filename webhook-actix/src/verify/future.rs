@@ -61,7 +61,9 @@ where
 {
     /// Starts on `req`: refused at once if its `Content-Length` passes the limit.
     pub(super) fn new(inner: Rc<Inner<S>>, mut req: ServiceRequest) -> Self {
-        let state = match BodyReader::new(req.headers(), inner.verifier.body_limit()) {
+        let verifier = &inner.verifier;
+        let timeout = Some(verifier.body_timeout());
+        let state = match BodyReader::new(req.headers(), verifier.body_limit(), timeout) {
             Ok(reader) => State::Reading {
                 payload: req.take_payload(),
                 req: Some(req),

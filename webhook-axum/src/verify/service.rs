@@ -95,7 +95,10 @@ where
         let mut request = request.map(Body::new);
         mark_sensitive(request.headers_mut(), &self.shared.sensitive);
         let body = std::mem::take(request.body_mut());
-        let mut read = ReadBody::new(request.headers(), body, self.shared.verifier.body_limit());
+        let verifier = &self.shared.verifier;
+        let limit = verifier.body_limit();
+        let timeout = Some(verifier.body_timeout());
+        let mut read = ReadBody::new(request.headers(), body, limit, timeout);
         // A delivery usually arrives whole with its headers (hyper has read the body into the
         // request before the service's future first runs): then verify at once and call the
         // instance that `poll_ready` prepared, without cloning it or keeping the request.

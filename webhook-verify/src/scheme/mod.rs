@@ -161,7 +161,18 @@ impl Scheme {
         }
     }
 
+    /// An empty (or blank) secret is a key anyone can sign with: refused for every scheme.
+    fn refuse_empty(&self, secret: &Secret) -> Result<(), VerifyError> {
+        if secret.expose().trim().is_empty() {
+            return Err(VerifyError::EmptySecret {
+                scheme: self.name(),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn verify_key(&self, secret: &Secret) -> Result<VerifyKey, VerifyError> {
+        self.refuse_empty(secret)?;
         match &self.0 {
             Kind::Standard => standard::verify_key(secret),
             _ => Ok(VerifyKey::Hmac(KeyedMac::new(secret.expose().as_bytes()))),
@@ -169,6 +180,7 @@ impl Scheme {
     }
 
     pub(crate) fn sign_key(&self, secret: &Secret) -> Result<SignKey, VerifyError> {
+        self.refuse_empty(secret)?;
         match &self.0 {
             Kind::Standard => standard::sign_key(secret),
             _ => Ok(SignKey::Hmac(KeyedMac::new(secret.expose().as_bytes()))),
