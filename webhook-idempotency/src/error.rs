@@ -25,9 +25,10 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
-    /// The [`MemoryStore`](crate::MemoryStore) holds `capacity` live entries and cannot take a new
-    /// key until some expire.
-    #[error("in-memory idempotency store is full ({capacity} live entries)")]
+    /// The [`MemoryStore`](crate::MemoryStore) holds `capacity` live entries, all of them in
+    /// flight, so it cannot take a new key until one completes, is released or expires. (A full
+    /// store with done entries evicts the oldest done one instead.)
+    #[error("in-memory idempotency store is full ({capacity} entries, all in flight)")]
     Full {
         /// The configured maximum number of entries.
         capacity: usize,

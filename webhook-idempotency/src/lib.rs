@@ -41,6 +41,11 @@
 //!   default the guard fails closed (503 + `Retry-After`: the sender retries, nothing is
 //!   processed twice); [`FailMode::Open`] runs the handler instead and logs a warning. The Redis
 //!   store reconnects by itself.
+//! - **A full memory store keeps accepting.** At its capacity, [`MemoryStore`] evicts its oldest
+//!   done event to admit a new one (counted and logged; a duplicate of an evicted event runs
+//!   again, so size the capacity by memory and your senders' retry window). It never evicts an
+//!   in-flight claim: only when every entry is in flight does a new key get
+//!   [`StoreError::Full`] (503).
 //! - **Logged.** Each outcome emits a `tracing` event (first: debug; duplicate, in flight:
 //!   info; conflict, store error, fail-open: warn). Bodies are never logged.
 //!
