@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/webhooks", post_service(EnqueueWebhook::new(acceptor)))
         .route_layer(VerifyWebhookLayer::new(verifier));
 
-    let listener = tokio::net::TcpListener::bind((env.host, env.port)).await?;
+    let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);
     webhook_axum::serve(listener, app) // timeouts and a connection cap
         .with_graceful_shutdown(async {

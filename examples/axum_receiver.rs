@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route_layer(IdempotencyLayer::new(guard)) // runs second: once per event
         .route_layer(VerifyWebhookLayer::new(verifier)); // runs first: authentic only
 
-    let listener = tokio::net::TcpListener::bind((env.host, env.port)).await?;
+    let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);
     webhook_axum::serve(listener, app).await?; // timeouts and a connection cap
     Ok(())

@@ -258,7 +258,21 @@ impl ExampleProcess {
     /// Starts the example with `WEBHOOK_SECRET=SECRET`, `PORT=0` and `env`, and waits (up to
     /// 60 s) for its `listening on http://<addr>/webhooks` line on stderr.
     pub fn start(name: &str, env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(example_path(name));
+        Self::start_command(name, Command::new(example_path(name)), env)
+    }
+
+    /// [`start`](Self::start), with the process's open-file limit (soft and hard) set to
+    /// `files` by the shell that execs it (so that its PID is the example's).
+    pub fn start_with_file_limit(name: &str, env: &[(&str, &str)], files: u32) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", r#"ulimit -n "$0" && exec "$1""#])
+            .arg(files.to_string())
+            .arg(example_path(name));
+        Self::start_command(name, command, env)
+    }
+
+    fn start_command(name: &str, mut command: Command, env: &[(&str, &str)]) -> Self {
         command
             .env_remove("REDIS_URL")
             .env_remove("WORKER")

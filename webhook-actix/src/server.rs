@@ -9,6 +9,7 @@
 //! - `client_request_timeout`: the head within [`header_timeout`](ServerLimits::header_timeout) (10 s), else `408`;
 //! - `keep_alive`: an idle connection is closed after [`keep_alive`](ServerLimits::keep_alive) (10 s);
 //! - `client_disconnect_timeout`: 1 s to shut a connection down;
+//! - `backlog`: 1,024 connections may wait to be accepted (call it before `bind`);
 //! - `workers` (the available parallelism, actix-web's own default) and `max_connections`: at
 //!   most [`max_connections`](ServerLimits::max_connections) in all (below the open-file limit,
 //!   whose soft value is raised to the hard one), split between the workers; more wait in the
@@ -90,6 +91,7 @@ where
             .client_request_timeout(limits.header_timeout)
             .client_disconnect_timeout(Duration::from_secs(1))
             .keep_alive(limits.keep_alive)
+            .backlog(limits.backlog)
             .max_connections((limits.max_connections / workers).max(1))
     }
 }

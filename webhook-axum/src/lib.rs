@@ -49,5 +49,5 @@ pub use extract::Webhook;
 pub use idempotency::{Idempotency, IdempotencyLayer};
 pub use queue::EnqueueWebhook;
 pub use rejection::WebhookRejection;
-pub use serve::{Serve, serve};
+pub use serve::{Serve, bind, serve};
 pub use verify::{VerifyWebhook, VerifyWebhookLayer};

@@ -20,6 +20,10 @@
 //! - [`with_graceful_shutdown`](Serve::with_graceful_shutdown) stops accepting when the signal
 //!   comes and waits for the requests in progress.
 //!
+//! [`bind`] opens the listener with a backlog of [`DEFAULT_BACKLOG`](webhook_verify::server::DEFAULT_BACKLOG)
+//! (1,024) rather than the 128 of `tokio::net::TcpListener::bind`, so that connections past the
+//! cap queue in the kernel instead of having their connection attempts dropped and retried.
+//!
 //! With your own server, set the same: hyper's `http1::Builder::timer` and
 //! `header_read_timeout`, and a cap on accepted connections.
 //!
@@ -33,7 +37,7 @@
 //! let app = Router::new()
 //!     .route("/webhooks", post(|| async { "ok" }))
 //!     .route_layer(VerifyWebhookLayer::new(verifier));
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! let listener = webhook_axum::bind("127.0.0.1:3000").await?;
 //! webhook_axum::serve(listener, app).await?;
 //! # Ok(())
 //! # }
@@ -56,13 +60,40 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tower_service::Service;
 use webhook_verify::Rejection;
-use webhook_verify::server::ServerLimits;
+use webhook_verify::server::{DEFAULT_BACKLOG, ServerLimits};
 
 use crate::rejection::refuse;
+
+/// Binds a listener for [`serve`] with a backlog of
+/// [`DEFAULT_BACKLOG`](webhook_verify::server::DEFAULT_BACKLOG) connections (the first address
+/// of `addr` that binds).
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = webhook_axum::bind(("127.0.0.1", 3000)).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn bind(addr: impl tokio::net::ToSocketAddrs) -> io::Result<TcpListener> {
+    let mut failed = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr) {
+            Ok(()) => return socket.listen(DEFAULT_BACKLOG),
+            Err(err) => failed = Some(err),
+        }
+    }
+    Err(failed.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+}
 
 /// Serves `router` on `listener` with receiver-grade limits; see the [module docs](self).
 ///
@@ -71,7 +102,7 @@ use crate::rejection::refuse;
 ///
 /// ```no_run
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// let listener = webhook_axum::bind("127.0.0.1:3000").await?;
 /// webhook_axum::serve(listener, app)
 ///     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
 ///     .await
@@ -101,7 +132,7 @@ impl<F> Serve<F> {
     ///
     /// ```no_run
     /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    /// use webhook_verify::server::ServerLimits;
+    /// use webhook_verify::server::{DEFAULT_BACKLOG, ServerLimits};
     /// let limits = ServerLimits { max_connections: 500, ..ServerLimits::detect() };
     /// webhook_axum::serve(listener, app).limits(limits).await
     /// # }

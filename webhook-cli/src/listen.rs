@@ -58,7 +58,7 @@ pub fn run(args: ListenArgs) -> Result<(), CliError> {
 }
 
 async fn serve(verifier: Verifier, addr: SocketAddr, count: Option<u64>) -> Result<(), CliError> {
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = webhook_axum::bind(addr)
         .await
         .map_err(|err| CliError::Failed(format!("error: cannot listen on {addr}: {err}")))?;
     let local = listener

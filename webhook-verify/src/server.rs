@@ -13,6 +13,7 @@
 //! | [`keep_alive`](ServerLimits::keep_alive) | 10 s idle between requests | the connection is closed |
 //! | body timeout ([`Verifier::body_timeout`](crate::Verifier::body_timeout)) | 30 s after the head | `408`, connection closed |
 //! | [`max_connections`](ServerLimits::max_connections) | 10,000, and at most 7/8 of the open-file limit | new connections wait in the listen backlog until one closes |
+//! | [`backlog`](ServerLimits::backlog) | 1,024 connections waiting to be accepted (the system may cap it: `net.core.somaxconn`) | the client's connection attempt is retried by its kernel, after 1 s, 3 s, 7 s... |
 //!
 //! ```
 //! use webhook_verify::server::ServerLimits;
@@ -33,6 +34,10 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// The most connections open at once unless the open-file limit is lower: 10,000.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
+/// How many connections may wait to be accepted: 1,024 (actix-web's default; the standard
+/// library's and tokio's `bind` use 128, too few to queue a flood behind the connection cap).
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
 /// The settings a receiver's server runs with; see the [module docs](self).
 ///
 /// ```
@@ -51,6 +56,8 @@ pub struct ServerLimits {
     pub keep_alive: Duration,
     /// The most connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// How many connections may wait in the listen backlog.
+    pub backlog: u32,
 }
 
 impl ServerLimits {
@@ -70,6 +77,7 @@ impl ServerLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             keep_alive: DEFAULT_KEEP_ALIVE,
             max_connections,
+            backlog: DEFAULT_BACKLOG,
         }
     }
 }
