@@ -72,6 +72,7 @@ mod fingerprint;
 mod guard;
 mod key;
 mod outcome;
+pub mod redis_target;
 mod renewal;
 pub mod store;
 
@@ -84,4 +85,5 @@ pub use guard::{
 };
 pub use key::{KeyInput, KeyStrategy};
 pub use outcome::{Outcome, Ran};
+pub use redis_target::RedisTarget;
 pub use store::{MemoryStore, Record, RedisStore, RedisStoreBuilder, Store};
