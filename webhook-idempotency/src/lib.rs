@@ -55,6 +55,11 @@
 //! | [`Outcome::Unavailable`]     | no           | 503    | `{"error":"idempotency store unavailable; retry later"}`, `Retry-After` |
 //! | [`Outcome::Unguarded`]       | yes (fail-open) | the handler's | nothing recorded                          |
 //!
+//! # Redis URLs
+//! [`RedisStore::connect`] takes what `REDIS_URL` holds: a single node's URL, the URL of any one
+//! node of a Redis Cluster (detected; the others are discovered), or comma-separated cluster
+//! seeds. [`redis_target`] reads them, for `webhook-queue` and the CLI too.
+//!
 //! # Features
 //! - `tls` (off by default): `rediss://` URLs for [`RedisStore`], over rustls with the `ring`
 //!   provider (installed as the process default unless one is). Servers are checked against
