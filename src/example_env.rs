@@ -13,6 +13,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! `REDIS_URL` takes three forms (read by `RedisStore::connect` and `RedisQueue::connect`,
+//! see `webhook_idempotency::redis_target`):
+//! - `redis://[:password@]host:port/`: a single Redis node;
+//! - the same URL of **any one node of a Redis Cluster**: the cluster is detected
+//!   (`CLUSTER INFO`) and its other nodes discovered, so each receiver may name a different node;
+//! - comma-separated URLs, `redis://10.0.0.1:7000,redis://10.0.0.2:7000`: cluster seed nodes.
 
 use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
@@ -144,7 +151,14 @@ impl ExampleEnv {
         Verifier::new(Scheme::hmac_sha256(), self.secret.as_str())
     }
 
-    /// One process: remember events in memory. Several: share them in Redis.
+    /// One process: remember events in memory. Several: share them in Redis, `REDIS_URL`
+    /// naming a single node, any node of a Redis Cluster, or comma-separated cluster seeds.
+    ///
+    /// ```no_run
+    /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_idempotency::StoreError> {
+    /// let guard = env.guard().await?; // REDIS_URL=redis://10.0.0.3:7000/ (a cluster node) works too
+    /// # drop(guard); Ok(()) }
+    /// ```
     pub async fn guard(&self) -> Result<IdempotencyGuard, StoreError> {
         Ok(match &self.redis_url {
             Some(url) => IdempotencyGuard::new(RedisStore::connect(url).await?),
@@ -153,7 +167,14 @@ impl ExampleEnv {
     }
 
     /// The queue accepted deliveries go to: in memory (lost when the process stops), or a
-    /// durable Redis stream when `REDIS_URL` is set.
+    /// durable Redis stream when `REDIS_URL` is set (a single node, any node of a Redis
+    /// Cluster, or comma-separated cluster seeds; the queue's keys share one hash slot).
+    ///
+    /// ```no_run
+    /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_queue::QueueError> {
+    /// let queue = env.queue().await?;
+    /// # drop(queue); Ok(()) }
+    /// ```
     pub async fn queue(&self) -> Result<Arc<dyn Queue>, QueueError> {
         Ok(match &self.redis_url {
             Some(url) => Arc::new(

@@ -1,37 +1,23 @@
-//! Showing a Redis URL without its password.
+//! Showing a Redis URL without its password, with the redactor the libraries use
+//! (`webhook_idempotency::redis_target`): a comma-separated list of cluster seeds is masked URL
+//! by URL.
 
-use reqwest::Url;
+use webhook_idempotency::redis_target::RedisTarget;
 
-/// What replaces a password in anything printed.
-const MASK: &str = "***";
-
-/// A connection URL given on the command line, printable: its password is never shown.
+/// A connection URL (or comma-separated URLs) given on the command line, printable: no
+/// password is ever shown.
 pub struct RedisUrl {
     raw: String,
+    target: RedisTarget,
     shown: String,
-    password: Option<String>,
 }
 
 impl RedisUrl {
     /// Keeps `raw` for connecting and prepares its printable form.
     pub fn new(raw: String) -> Self {
-        let (shown, password) = match Url::parse(&raw) {
-            Ok(mut url) => {
-                let password = url.password().map(str::to_owned);
-                if password.is_some() {
-                    // Cannot fail: a URL that has a password can hold another one.
-                    let _ = url.set_password(Some(MASK));
-                }
-                (url.to_string(), password)
-            }
-            // Not a URL: nothing of it is printed, since it may hold a password anyhow.
-            Err(_) => ("(unparseable Redis URL)".to_owned(), None),
-        };
-        Self {
-            raw,
-            shown,
-            password,
-        }
+        let target = RedisTarget::new(&raw);
+        let shown = target.to_string();
+        Self { raw, target, shown }
     }
 
     /// The URL as given, to connect with. Never print it.
@@ -39,17 +25,14 @@ impl RedisUrl {
         &self.raw
     }
 
-    /// The URL with its password replaced by `***`.
+    /// The URL(s) with each password replaced by `***`.
     pub fn shown(&self) -> &str {
         &self.shown
     }
 
-    /// `text` with every occurrence of the password (e.g. echoed by an error) replaced by `***`.
+    /// `text` with every occurrence of a password (e.g. echoed by an error) replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
-        match &self.password {
-            Some(password) if !password.is_empty() => text.replace(password.as_str(), MASK),
-            _ => text.to_owned(),
-        }
+        self.target.scrub(text)
     }
 }
 
@@ -77,6 +60,17 @@ mod tests {
         let url = RedisUrl::new("redis://127.0.0.1:6379/".to_owned());
         assert_eq!(url.shown(), "redis://127.0.0.1:6379/");
         assert_eq!(url.scrub("anything"), "anything");
+    }
+
+    #[test]
+    fn each_url_of_a_seed_list_is_masked() {
+        let url =
+            RedisUrl::new("redis://:pw-one@10.0.0.1:7000,redis://:pw-two@10.0.0.2:7000".to_owned());
+        assert_eq!(
+            url.shown(),
+            "redis://:***@10.0.0.1:7000,redis://:***@10.0.0.2:7000"
+        );
+        assert_eq!(url.scrub("pw-one pw-two"), "*** ***");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use webhook_queue::{
     CancellationToken, DEFAULT_QUEUE_NAME, Delivery, HandlerError, Job, Queue as _, QueueConfig,
     RedisQueue, Verification,
 };
-use webhook_testkit::RedisServer;
+use webhook_testkit::{RedisCluster, RedisServer};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -130,7 +130,16 @@ async fn dead_letters(
     events: &[(&str, &str)],
     error: &'static str,
 ) -> (RedisQueue, Vec<String>) {
-    let queue = RedisQueue::connect(&redis.url(), "orders", fast_config())
+    dead_letters_at(&redis.url(), events, error).await
+}
+
+/// [`dead_letters`] in the Redis at `url` (one node, a cluster node, cluster seeds).
+async fn dead_letters_at(
+    url: &str,
+    events: &[(&str, &str)],
+    error: &'static str,
+) -> (RedisQueue, Vec<String>) {
+    let queue = RedisQueue::connect(url, "orders", fast_config())
         .await
         .unwrap();
     for (id, event_type) in events {
@@ -528,4 +537,161 @@ async fn control_characters_in_a_stored_error_are_escaped_in_the_table() {
         "{table:?}"
     );
     assert!(!table.contains('\u{1b}'), "{table:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis Cluster: `--redis` / `$REDIS_URL` naming any node, or comma-separated seeds.
+
+/// `webhook queue <args> --redis <url> --queue orders`, expected to succeed.
+async fn queue_cmd_at(url: &str, args: &[&str]) -> String {
+    let mut all = vec!["queue"];
+    all.extend_from_slice(args);
+    all.extend(["--redis", url, "--queue", "orders"]);
+    let run = webhook(&all).await;
+    assert_eq!(run.code, 0, "webhook {all:?} failed: {}", run.stderr);
+    run.stdout
+}
+
+/// The cluster's node URLs, the one owning queue `orders`' hash slot first (a node that does
+/// not own it answers `MOVED` to a plain client).
+async fn owner_of_orders_first(cluster: &RedisCluster) -> Vec<String> {
+    let (mut owners, mut others) = (Vec::new(), Vec::new());
+    for url in cluster.urls() {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let reply: redis::RedisResult<i64> = redis::cmd("EXISTS")
+            .arg("webhook-queue:{orders}:stream")
+            .query_async(&mut conn)
+            .await;
+        match reply {
+            Ok(_) => owners.push(url),
+            Err(e) if e.code() == Some("MOVED") => others.push(url),
+            Err(e) => panic!("EXISTS on {url}: {e}"),
+        }
+    }
+    assert_eq!(
+        (owners.len(), others.len()),
+        (1, 2),
+        "{owners:?} {others:?}"
+    );
+    owners.extend(others);
+    owners
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_queue_command_works_through_any_node_of_a_cluster_or_its_seed_list() {
+    let cluster = RedisCluster::start(3);
+    let nodes = owner_of_orders_first(&cluster).await;
+    let (owner, other, third) = (&nodes[0], &nodes[1], &nodes[2]);
+    let seeds = format!("{other},{third}");
+    // Made through a node that does not own the queue's slot.
+    let (_queue, dead) = dead_letters_at(
+        other,
+        &[
+            ("msg_c1", "order.created"),
+            ("msg_c2", "order.created"),
+            ("msg_c3", "payment.failed"),
+        ],
+        "cluster says no",
+    )
+    .await;
+    assert_eq!(dead.len(), 3);
+
+    for url in [owner, other, third, &seeds] {
+        let stats = queue_cmd_at(url, &["stats"]).await;
+        assert_eq!(
+            stats, "pending: 0\nin_flight: 0\nretrying: 0\ndead: 3\n",
+            "through {url}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&queue_cmd_at(url, &["stats", "--json"]).await).unwrap();
+        assert_eq!(json["dead"], 3, "through {url}: {json}");
+
+        let table = queue_cmd_at(url, &["dead", "list"]).await;
+        let ids: Vec<&str> = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(ids, dead, "through {url}: {table}");
+        assert!(table.contains("cluster says no"), "{table}");
+        let list: serde_json::Value =
+            serde_json::from_str(&queue_cmd_at(url, &["dead", "list", "--json"]).await).unwrap();
+        assert_eq!(
+            list.as_array().map(Vec::len),
+            Some(3),
+            "through {url}: {list}"
+        );
+        let page = queue_cmd_at(url, &["dead", "list", "--limit", "1", "--after", &dead[0]]).await;
+        assert_eq!(page.lines().count(), 2, "through {url}: {page}");
+    }
+
+    // Replays: one by id through a node that does not own the slot, one through the other such
+    // node given as $REDIS_URL, the rest with --all through the seed list.
+    let replayed = queue_cmd_at(other, &["dead", "replay", &dead[0]]).await;
+    assert!(
+        replayed.starts_with(&format!("replayed {} as ", dead[0])),
+        "{replayed}"
+    );
+    let run = webhook_with_env(
+        &["queue", "dead", "replay", "--queue", "orders", &dead[1]],
+        &[("REDIS_URL", third)],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!("replayed {} as ", dead[1])),
+        "{}",
+        run.stdout
+    );
+    let replayed = queue_cmd_at(&seeds, &["dead", "replay", "--all"]).await;
+    assert!(
+        replayed.starts_with(&format!("replayed {} as ", dead[2])),
+        "{replayed}"
+    );
+
+    let run = webhook_with_env(
+        &["queue", "stats", "--queue", "orders"],
+        &[("REDIS_URL", owner)],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "pending: 3\nin_flight: 0\nretrying: 0\ndead: 0\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_cluster_seed_list_exits_1_masking_every_password() {
+    let ports = [webhook_testkit::free_port(), webhook_testkit::free_port()];
+    let url = format!(
+        "redis://:pw-one-11@127.0.0.1:{},redis://:pw-one-11@127.0.0.1:{}",
+        ports[0], ports[1]
+    );
+    let run = webhook(&["queue", "stats", "--redis", &url]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let shown = format!(
+        "redis://:***@127.0.0.1:{},redis://:***@127.0.0.1:{}",
+        ports[0], ports[1]
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("error: cannot connect to Redis at {shown}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("pw-one-11"), "{}", run.stderr);
+
+    // Seeds with different passwords are refused as a usage error, neither password shown.
+    let url = url.replacen("pw-one-11", "pw-two-22", 1);
+    let run = webhook(&["queue", "stats", "--redis", &url]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("--redis {shown}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("pw-one-11"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pw-two-22"), "{}", run.stderr);
 }

@@ -60,6 +60,11 @@
 //! | [`Outcome::Unavailable`]     | no           | 503    | `{"error":"idempotency store unavailable; retry later"}`, `Retry-After` |
 //! | [`Outcome::Unguarded`]       | yes (fail-open) | the handler's | nothing recorded                          |
 //!
+//! # Redis URLs
+//! [`RedisStore::connect`] takes what `REDIS_URL` holds: a single node's URL, the URL of any one
+//! node of a Redis Cluster (detected; the others are discovered), or comma-separated cluster
+//! seeds. [`redis_target`] reads them, for `webhook-queue` and the CLI too.
+//!
 //! # Features
 //! - `tls` (off by default): `rediss://` URLs for [`RedisStore`], over rustls with the `ring`
 //!   provider (installed as the process default unless one is). Servers are checked against
@@ -77,6 +82,7 @@ mod fingerprint;
 mod guard;
 mod key;
 mod outcome;
+pub mod redis_target;
 mod renewal;
 pub mod store;
 
@@ -89,4 +95,5 @@ pub use guard::{
 };
 pub use key::{KeyInput, KeyStrategy};
 pub use outcome::{Outcome, Ran};
+pub use redis_target::RedisTarget;
 pub use store::{MemoryStore, Record, RedisStore, RedisStoreBuilder, Store};

@@ -20,6 +20,10 @@ pub enum QueueError {
     /// Redis answered with an error or the connection failed.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Connecting failed (the URL without its password, and why): nothing answered, the URL is
+    /// not usable, TLS is not compiled in or its handshake failed.
+    #[error("{0}")]
+    Connect(#[from] webhook_idempotency::redis_target::RedisConnectError),
     /// A Redis command did not answer within the configured command timeout.
     #[error("redis did not answer within {0:?}")]
     Timeout(std::time::Duration),
@@ -51,7 +55,11 @@ impl QueueError {
     /// assert!(!webhook_queue::QueueError::Config("x").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Redis(_) | Self::Timeout(_) | Self::Full { .. })
+        match self {
+            Self::Redis(_) | Self::Timeout(_) | Self::Full { .. } => true,
+            Self::Connect(err) => err.kind().is_retryable(),
+            Self::Malformed { .. } | Self::Config(_) => false,
+        }
     }
 }
 

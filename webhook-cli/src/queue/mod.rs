@@ -2,13 +2,15 @@
 //! replay).
 //!
 //! Every subcommand connects with [`Target`] (`--redis`, default `$REDIS_URL`; `--queue`,
-//! default [`DEFAULT_QUEUE_NAME`]; `--group`). A Redis that cannot be reached is exit 1 with the
-//! URL (password masked) and the cause.
+//! default [`DEFAULT_QUEUE_NAME`]; `--group`). `--redis` is a single node, any node of a Redis
+//! Cluster (detected), or comma-separated cluster seeds, as `RedisQueue::connect` reads it. A
+//! Redis that cannot be reached is exit 1 with the URL (password masked) and the cause.
 
 mod dead;
 mod stats;
 
 use clap::{Args, Subcommand};
+use webhook_idempotency::redis_target::ConnectErrorKind;
 use webhook_queue::{DEFAULT_QUEUE_NAME, QueueConfig, QueueError, RedisQueue};
 
 use crate::error::CliError;
@@ -41,7 +43,9 @@ pub fn run(args: QueueArgs) -> Result<(), CliError> {
 /// Which queue: `--redis`, `--queue`, `--group`. Not `Debug`: the URL may hold a password.
 #[derive(Args)]
 pub struct Target {
-    /// The queue's Redis, redis://[:PASSWORD@]HOST[:PORT][/DB] (a password is never printed).
+    /// The queue's Redis, redis://[:PASSWORD@]HOST[:PORT][/DB]: a single node, or any node of a
+    /// Redis Cluster (detected; the other nodes are found), or comma-separated cluster seeds
+    /// (redis://10.0.0.1:7000,redis://10.0.0.2:7000). A password is never printed.
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     redis: String,
     /// The queue's name.
@@ -105,10 +109,16 @@ impl Target {
         };
         match opened {
             Ok(queue) => Ok(Connected { queue, url }),
-            Err(QueueError::Redis(err)) if is_url_error(&err) => Err(CliError::usage(format!(
-                "--redis {}: not a Redis URL (redis://[:PASSWORD@]HOST[:PORT][/DB])",
-                url.shown(),
-            ))),
+            Err(QueueError::Connect(err)) if err.kind() == ConnectErrorKind::InvalidUrl => {
+                Err(CliError::usage(format!(
+                    "--redis {}: not a Redis URL (redis://[:PASSWORD@]HOST[:PORT][/DB], or \
+                     comma-separated cluster nodes): {}",
+                    url.shown(),
+                    err.reason(),
+                )))
+            }
+            // Already shows the URL with its password masked, and a scrubbed reason.
+            Err(QueueError::Connect(err)) => Err(CliError::Failed(format!("error: {err}"))),
             Err(err) => Err(CliError::Failed(format!(
                 "error: cannot connect to Redis at {}: {}",
                 url.shown(),
@@ -116,9 +126,4 @@ impl Target {
             ))),
         }
     }
-}
-
-/// `true` for redis-rs's verdict on a URL it cannot use (as opposed to a server it cannot reach).
-fn is_url_error(err: &redis::RedisError) -> bool {
-    err.kind() == redis::ErrorKind::InvalidClientConfig
 }

@@ -4,13 +4,11 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, FromRedisValue, Script, ScriptInvocation};
 
 use super::{BoxFuture, Record, Store, millis};
 use crate::StoreError;
+use crate::redis_target::{RedisConnection, RedisTarget};
 
 /// The default bound on every Redis command, connection attempts included.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
@@ -23,6 +21,9 @@ static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../l
 
 /// A store in Redis (7.0 or later), single node or Cluster.
 ///
+/// - **One URL for both.** [`RedisStore::connect`] takes a `REDIS_URL`-style string: a single
+///   node's URL, any one node of a Redis Cluster (detected with `CLUSTER INFO`; the other nodes
+///   are discovered), or comma-separated cluster seeds ([`redis_target`](crate::redis_target)).
 /// - **One round trip each.** A claim is one `SET key value NX PX <lease> GET` (claims, or
 ///   returns what the key holds); completing, releasing and renewing are one `EVALSHA` each of a
 ///   small Lua script that acts only if the key still holds this claim's token. The scripts are
@@ -49,21 +50,16 @@ static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../l
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: Conn,
+    conn: RedisConnection,
     timeout: Duration,
-}
-
-#[derive(Clone)]
-enum Conn {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.conn {
-            Conn::Single(_) => "single",
-            Conn::Cluster(_) => "cluster",
+        let kind = if self.conn.is_cluster() {
+            "cluster"
+        } else {
+            "single"
         };
         f.debug_struct("RedisStore")
             .field("kind", &kind)
@@ -81,7 +77,7 @@ impl std::fmt::Debug for RedisStore {
 ///
 /// let store = RedisStore::builder()
 ///     .command_timeout(Duration::from_millis(500))
-///     .connect_cluster(["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"])
+///     .connect("redis://10.0.0.1:7000/,redis://10.0.0.2:7000/") // cluster seeds
 ///     .await?;
 /// # drop(store); Ok(()) }
 /// ```
@@ -144,137 +140,100 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Connects to one Redis node from a `redis://host:port/db` URL, or a `rediss://` one (TLS,
-    /// with the `tls` feature).
+    /// Connects to the Redis that `url` names, as `REDIS_URL` does (see
+    /// [`redis_target`](crate::redis_target)):
     ///
-    /// Fails with [`StoreError::Connect`] if nothing answers within a few command timeouts, or
-    /// if the TLS handshake fails (e.g. a server certificate from an untrusted CA).
+    /// - one URL, `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS, with
+    ///   the `tls` feature): a standalone Redis is used as one node; **any node of a Redis
+    ///   Cluster** is detected (`CLUSTER INFO`) and used as the seed of a cluster connection,
+    ///   which finds the other nodes;
+    /// - comma-separated URLs (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`): a Redis Cluster
+    ///   with these seed nodes.
+    ///
+    /// Fails with [`StoreError::Connect`] (the URL shown without its password) if nothing
+    /// answers within a few command timeouts, the URL is not usable, or the TLS handshake fails
+    /// (e.g. a server certificate from an untrusted CA).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), webhook_idempotency::StoreError> {
+    /// use webhook_idempotency::RedisStore;
+    ///
+    /// // Any node of a cluster will do; a standalone Redis works the same.
+    /// let store = RedisStore::builder().connect("redis://10.0.0.3:7000/").await?;
+    /// # drop(store); Ok(()) }
+    /// ```
     pub async fn connect(self, url: &str) -> Result<RedisStore, StoreError> {
-        let connect_error = |reason: String| StoreError::Connect {
-            url: redact(url),
-            reason,
-        };
-        let client = self.client(url).map_err(connect_error)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let manager = tokio::time::timeout(
-            self.connect_budget(),
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| connect_error(format!("no answer within {:?}", self.connect_budget())))?
-        .map_err(|e| connect_error(e.to_string()))?;
-        let store = RedisStore {
-            conn: Conn::Single(manager),
-            timeout: self.timeout,
-        };
-        store
-            .load_scripts()
-            .await
-            .map_err(|e| connect_error(e.to_string()))?;
-        Ok(store)
+        self.connect_target(RedisTarget::new(url)).await
     }
 
-    /// Connects to a Redis Cluster through one or more of its nodes' `redis://` URLs.
+    /// Connects to a Redis Cluster through one or more of its nodes' `redis://` URLs, without
+    /// asking whether it is one.
     ///
     /// Keys are single-slot, so each claim is still one command on the key's node.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), webhook_idempotency::StoreError> {
+    /// use webhook_idempotency::RedisStore;
+    ///
+    /// let store = RedisStore::builder()
+    ///     .connect_cluster(["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"])
+    ///     .await?;
+    /// # drop(store); Ok(()) }
+    /// ```
     pub async fn connect_cluster<I, S>(self, urls: I) -> Result<RedisStore, StoreError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let urls: Vec<String> = urls.into_iter().map(|u| u.as_ref().to_owned()).collect();
-        let shown = urls
-            .iter()
-            .map(|u| redact(u))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let connect_error = |reason: String| StoreError::Connect {
-            url: shown.clone(),
-            reason,
-        };
-        if let Some(tls_url) = urls.iter().find(|u| is_tls(u)) {
-            tls_supported(tls_url).map_err(&connect_error)?;
-        }
-        let builder = ClusterClient::builder(urls.iter().map(String::as_str))
-            .connection_timeout(self.timeout)
-            .response_timeout(self.timeout)
-            .retries(3);
+        self.connect_target(RedisTarget::cluster(urls)).await
+    }
+
+    /// Connects to `target` (its own trusted CA, if any, is replaced by this builder's).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), webhook_idempotency::StoreError> {
+    /// use webhook_idempotency::RedisStore;
+    /// use webhook_idempotency::redis_target::RedisTarget;
+    ///
+    /// let target = RedisTarget::single("redis://127.0.0.1:6379/"); // no cluster detection
+    /// let store = RedisStore::builder().connect_target(target).await?;
+    /// # drop(store); Ok(()) }
+    /// ```
+    pub async fn connect_target(self, target: RedisTarget) -> Result<RedisStore, StoreError> {
         #[cfg(feature = "tls")]
-        let builder = match &self.ca_pem {
-            Some(CaPem(pem)) => builder.certs(redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(pem.clone()),
-            }),
-            None => builder,
+        let target = match self.ca_pem {
+            Some(CaPem(pem)) => target.trust_ca_pem(pem),
+            None => target,
         };
-        let client = builder.build().map_err(|e| connect_error(e.to_string()))?;
-        let conn = tokio::time::timeout(self.connect_budget(), client.get_async_connection())
+        let connect_error = |reason: String| StoreError::Connect {
+            url: target.to_string(),
+            reason: target.scrub(&reason),
+        };
+        let conn = target
+            .connect(self.timeout, self.timeout)
             .await
-            .map_err(|_| connect_error(format!("no answer within {:?}", self.connect_budget())))?
-            .map_err(|e| connect_error(e.to_string()))?;
+            .map_err(|e| StoreError::Connect {
+                url: e.url().to_owned(),
+                reason: e.reason().to_owned(),
+            })?;
         let store = RedisStore {
-            conn: Conn::Cluster(conn),
+            conn,
             timeout: self.timeout,
         };
-        // Verifies the cluster answers; scripts are loaded on each node by their first use.
-        store
-            .query::<String>(&redis::cmd("PING"))
-            .await
-            .map_err(|e| connect_error(e.to_string()))?;
+        if store.conn.is_cluster() {
+            // Verifies the cluster answers; scripts are loaded on each node by their first use.
+            store
+                .query::<String>(&redis::cmd("PING"))
+                .await
+                .map_err(|e| connect_error(e.to_string()))?;
+        } else {
+            store
+                .load_scripts()
+                .await
+                .map_err(|e| connect_error(e.to_string()))?;
+        }
         Ok(store)
     }
-
-    fn connect_budget(&self) -> Duration {
-        self.timeout.saturating_mul(5)
-    }
-
-    /// The client for one node: `rediss://` only with the `tls` feature, with the trusted CA.
-    fn client(&self, url: &str) -> Result<redis::Client, String> {
-        if !is_tls(url) {
-            return redis::Client::open(url).map_err(|e| e.to_string());
-        }
-        tls_supported(url)?;
-        #[cfg(feature = "tls")]
-        if let Some(CaPem(pem)) = &self.ca_pem {
-            let certs = redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(pem.clone()),
-            };
-            return redis::Client::build_with_tls(url, certs).map_err(|e| e.to_string());
-        }
-        redis::Client::open(url).map_err(|e| e.to_string())
-    }
-}
-
-/// `true` for a `rediss://` (TLS) URL.
-fn is_tls(url: &str) -> bool {
-    url.get(..9)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"))
-}
-
-/// With the `tls` feature: makes sure rustls has a crypto provider (installs `ring` as the
-/// process default unless the application installed one). Without it: the error to show.
-#[cfg(feature = "tls")]
-fn tls_supported(_url: &str) -> Result<(), String> {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Err only if another thread installed one meanwhile: fine either way.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-    Ok(())
-}
-
-#[cfg(not(feature = "tls"))]
-fn tls_supported(_url: &str) -> Result<(), String> {
-    Err(
-        "rediss:// (Redis over TLS) is not compiled in: enable the `tls` feature of \
-         webhook-idempotency"
-            .to_owned(),
-    )
 }
 
 impl RedisStore {
@@ -284,12 +243,31 @@ impl RedisStore {
         RedisStoreBuilder::default()
     }
 
-    /// Connects to one Redis node with the default options.
+    /// Connects with the default options to the Redis `url` names: one node, **any node of a
+    /// Redis Cluster** (detected, then used as the seed of a cluster connection), or a
+    /// comma-separated list of cluster seeds (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`);
+    /// see [`RedisStoreBuilder::connect`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use webhook_idempotency::RedisStore;
+    ///
+    /// let store = RedisStore::connect(&std::env::var("REDIS_URL")?).await?;
+    /// # drop(store); Ok(()) }
+    /// ```
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::builder().connect(url).await
     }
 
-    /// Connects to a Redis Cluster with the default options.
+    /// Connects to a Redis Cluster with the default options, given some of its nodes' URLs.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), webhook_idempotency::StoreError> {
+    /// use webhook_idempotency::RedisStore;
+    ///
+    /// let store = RedisStore::connect_cluster(["redis://10.0.0.1:7000/"]).await?;
+    /// # drop(store); Ok(()) }
+    /// ```
     pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = S>,
@@ -303,13 +281,12 @@ impl RedisStore {
         self.timeout
     }
 
+    /// Loads the scripts into a single node (a cluster's nodes load each on first use).
     async fn load_scripts(&self) -> Result<(), StoreError> {
-        if let Conn::Single(manager) = &self.conn {
-            for script in [&*COMPLETE, &*RELEASE, &*RENEW] {
-                let mut manager = manager.clone();
-                self.bounded(async { script.load_async(&mut manager).await })
-                    .await?;
-            }
+        for script in [&*COMPLETE, &*RELEASE, &*RENEW] {
+            let mut conn = self.conn.clone();
+            self.bounded(async { script.load_async(&mut conn).await })
+                .await?;
         }
         Ok(())
     }
@@ -328,23 +305,13 @@ impl RedisStore {
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
-        match &self.conn {
-            Conn::Single(c) => self.bounded(cmd.query_async(&mut c.clone())).await,
-            Conn::Cluster(c) => self.bounded(cmd.query_async(&mut c.clone())).await,
-        }
+        self.bounded(cmd.query_async(&mut self.conn.clone())).await
     }
 
     async fn invoke(&self, invocation: &ScriptInvocation<'_>) -> Result<bool, StoreError> {
-        let changed: i64 = match &self.conn {
-            Conn::Single(c) => {
-                self.bounded(invocation.invoke_async(&mut c.clone()))
-                    .await?
-            }
-            Conn::Cluster(c) => {
-                self.bounded(invocation.invoke_async(&mut c.clone()))
-                    .await?
-            }
-        };
+        let changed: i64 = self
+            .bounded(invocation.invoke_async(&mut self.conn.clone()))
+            .await?;
         Ok(changed == 1)
     }
 }
@@ -421,28 +388,8 @@ impl Store for RedisStore {
     }
 }
 
-/// `url` without the user-info part (`redis://user:secret@host` -> `redis://***@host`).
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{is_tls, redact};
-
-    #[test]
-    fn only_rediss_urls_are_tls() {
-        assert!(is_tls("rediss://10.0.0.1:6380/"));
-        assert!(is_tls("REDISS://10.0.0.1:6380/"));
-        assert!(!is_tls("redis://10.0.0.1:6379/"));
-        assert!(!is_tls("redis:/"));
-    }
-
     #[cfg(not(feature = "tls"))]
     #[tokio::test]
     async fn rediss_without_the_tls_feature_says_to_enable_it() {
@@ -455,12 +402,20 @@ mod tests {
         assert!(!err.contains("hunter2"), "{err}");
     }
 
-    #[test]
-    fn connection_errors_never_show_the_password() {
-        assert_eq!(
-            redact("redis://user:hunter2@10.0.0.1:6379/0"),
-            "redis://***@10.0.0.1:6379/0"
+    #[tokio::test]
+    async fn connection_errors_never_show_the_password() {
+        let port = webhook_testkit::free_port();
+        let err = super::RedisStore::builder()
+            .command_timeout(std::time::Duration::from_millis(200))
+            .connect(&format!("redis://user:hunter2@127.0.0.1:{port}/0"))
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(&format!("redis://user:***@127.0.0.1:{port}/0")),
+            "{err}"
         );
-        assert_eq!(redact("redis://127.0.0.1/"), "redis://127.0.0.1/");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }

@@ -47,8 +47,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::delivery::Stored;
 use crate::{Counts, DeadLetter, Delivery, Handler, Queue, QueueConfig, QueueError};
-use conn::{Conn, Target, timed};
+use conn::{Conn, timed};
 use keys::Keys;
+use webhook_idempotency::redis_target::RedisTarget;
 
 /// A durable queue on Redis Streams, shared by any number of receiver and worker processes.
 ///
@@ -78,7 +79,7 @@ struct Inner {
     name: Arc<str>,
     keys: Keys,
     config: QueueConfig,
-    target: Target,
+    target: RedisTarget,
     conn: Conn,
     scripts: Scripts,
     /// Creates the stream and consumer group when missing (`false` for [`RedisQueue::inspect`]).
@@ -112,12 +113,50 @@ impl Scripts {
 }
 
 impl RedisQueue {
-    /// Connects to a single Redis node (`redis://host:port/db`, or `rediss://` for TLS with the
-    /// `tls` feature, checked against the system's root certificates) and creates the stream
-    /// and its consumer group if they do not exist.
+    /// Connects to the Redis `url` names and creates the stream and its consumer group if they
+    /// do not exist. `url` is read as `REDIS_URL` is
+    /// ([`redis_target`](webhook_idempotency::redis_target)):
+    ///
+    /// - one URL, `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS with the
+    ///   `tls` feature, checked against the system's root certificates): a standalone Redis, or
+    ///   **any node of a Redis Cluster**, detected (`CLUSTER INFO`) and used as the seed of a
+    ///   cluster connection that finds the other nodes;
+    /// - comma-separated URLs (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`): a Redis Cluster
+    ///   with these seeds.
+    ///
+    /// A queue's keys share one hash slot, so the same queue name works on a single node and on
+    /// a cluster.
+    ///
+    /// ```no_run
+    /// use webhook_queue::{QueueConfig, RedisQueue};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let url = std::env::var("REDIS_URL")?; // e.g. redis://10.0.0.3:7000/, a cluster node
+    /// let queue = RedisQueue::connect(&url, "payments", QueueConfig::default()).await?;
+    /// # drop(queue); Ok(()) }
+    /// ```
     pub async fn connect(url: &str, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
-        let client = conn::single_client(url, None)?;
-        Self::open(Target::Single(Box::new(client)), name, config).await
+        Self::open(RedisTarget::new(url), name, config).await
+    }
+
+    /// Like [`connect`](Self::connect), to a [`RedisTarget`] built by hand (e.g. a cluster whose
+    /// nodes have certificates from a private CA).
+    ///
+    /// ```no_run
+    /// use webhook_idempotency::redis_target::RedisTarget;
+    /// use webhook_queue::{QueueConfig, RedisQueue};
+    ///
+    /// # async fn run() -> Result<(), webhook_queue::QueueError> {
+    /// let target = RedisTarget::cluster(["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"]);
+    /// let queue = RedisQueue::connect_target(target, "payments", QueueConfig::default()).await?;
+    /// # drop(queue); Ok(()) }
+    /// ```
+    pub async fn connect_target(
+        target: RedisTarget,
+        name: &str,
+        config: QueueConfig,
+    ) -> Result<Self, QueueError> {
+        Self::open(target, name, config).await
     }
 
     /// Connects like [`connect`](Self::connect) but creates nothing: for looking at a queue that
@@ -135,8 +174,7 @@ impl RedisQueue {
     /// # Ok(()) }
     /// ```
     pub async fn inspect(url: &str, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
-        let client = conn::single_client(url, None)?;
-        Self::open_with(Target::Single(Box::new(client)), name, config, false).await
+        Self::open_with(RedisTarget::new(url), name, config, false).await
     }
 
     /// Like [`connect`](Self::connect) for a `rediss://` URL, trusting only the CA in `ca_pem`
@@ -160,35 +198,45 @@ impl RedisQueue {
         name: &str,
         config: QueueConfig,
     ) -> Result<Self, QueueError> {
-        let client = conn::single_client(url, Some(ca_pem))?;
-        Self::open(Target::Single(Box::new(client)), name, config).await
+        let target = RedisTarget::new(url).trust_ca_pem(ca_pem);
+        Self::open(target, name, config).await
     }
 
-    /// Connects to a Redis Cluster given the URLs of some of its nodes.
+    /// Connects to a Redis Cluster given the URLs of some of its nodes, without asking whether
+    /// it is one.
+    ///
+    /// ```no_run
+    /// use webhook_queue::{QueueConfig, RedisQueue};
+    ///
+    /// # async fn run() -> Result<(), webhook_queue::QueueError> {
+    /// let seeds = ["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"];
+    /// let queue = RedisQueue::connect_cluster(&seeds, "payments", QueueConfig::default()).await?;
+    /// # drop(queue); Ok(()) }
+    /// ```
     pub async fn connect_cluster<S: AsRef<str>>(
         urls: &[S],
         name: &str,
         config: QueueConfig,
     ) -> Result<Self, QueueError> {
-        let urls: Vec<String> = urls.iter().map(|u| u.as_ref().to_owned()).collect();
-        for url in &urls {
-            conn::tls_supported(url)?;
-        }
-        Self::open(Target::Cluster(urls), name, config).await
+        Self::open(RedisTarget::cluster(urls), name, config).await
     }
 
-    async fn open(target: Target, name: &str, config: QueueConfig) -> Result<Self, QueueError> {
+    async fn open(
+        target: RedisTarget,
+        name: &str,
+        config: QueueConfig,
+    ) -> Result<Self, QueueError> {
         Self::open_with(target, name, config, true).await
     }
 
     async fn open_with(
-        target: Target,
+        target: RedisTarget,
         name: &str,
         config: QueueConfig,
         creates: bool,
     ) -> Result<Self, QueueError> {
         let keys = Keys::new(name)?;
-        let conn = target.connect(config.command_timeout).await?;
+        let conn = conn::connect(&target, config.command_timeout).await?;
         let queue = Self {
             inner: Arc::new(Inner {
                 name: Arc::from(name),

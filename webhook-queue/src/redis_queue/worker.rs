@@ -54,11 +54,8 @@ pub(super) async fn run(
     queue.ensure_group().await?;
     // Blocking reads get their own connection: on a shared multiplexed connection they would
     // hold up every other command behind them.
-    let mut reader = queue
-        .inner
-        .target
-        .connect(config.block + config.command_timeout)
-        .await?;
+    let mut reader =
+        super::conn::connect(&queue.inner.target, config.block + config.command_timeout).await?;
     let worker = Arc::new(Worker {
         queue: queue.clone(),
         consumer: Arc::from(consumer_name()),
