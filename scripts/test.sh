@@ -13,6 +13,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 redis-server --version
 
+# The fuzz crate (outside the workspace) must build from its committed lock file as it is.
+cargo metadata --manifest-path fuzz/Cargo.toml --locked --format-version 1 >/dev/null
+
 # The end-to-end tests in tests/ run the root package's examples as processes: build them as the
 # programs `cargo run --example` runs (`--all-targets` alone builds them only as test harnesses).
 cargo build --workspace --examples
