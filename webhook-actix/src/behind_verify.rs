@@ -4,7 +4,7 @@
 use actix_web::dev::Payload;
 use actix_web::http::header::HeaderMap;
 use bytes::Bytes;
-use webhook_verify::{Rejection, VerifyError};
+use webhook_verify::Rejection;
 
 use crate::body;
 
@@ -16,7 +16,7 @@ pub(crate) fn not_verified(component: &str, path: &str) -> Rejection {
         "{component} found no webhook_verify::Verified in the request extensions: \
          wrap VerifyWebhook around it (with actix-web, the last `.wrap` runs first)"
     );
-    Rejection::from(VerifyError::NoSecret)
+    Rejection::misconfigured()
 }
 
 /// Reads the verified body again. `VerifyWebhook` already refused bodies over the verifier's

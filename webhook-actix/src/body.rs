@@ -11,9 +11,10 @@ use actix_web::rt::time::Sleep;
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_LENGTH, HeaderMap};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use webhook_verify::Rejection;
+use webhook_verify::receiver::{self, BodyBuffer};
 
 /// Reads the whole body, refusing it with `413` as soon as it is known to exceed `limit` bytes:
 /// before reading anything when `Content-Length` says so, otherwise at the first chunk that
@@ -32,14 +33,12 @@ pub(crate) async fn read_limited(
     std::future::poll_fn(|cx| reader.poll_read(payload, cx)).await
 }
 
-/// The state of [`read_limited`], for futures that poll it by hand.
+/// The state of [`read_limited`], for futures that poll it by hand: the payload's chunks go into
+/// a [`BodyBuffer`] (the `Content-Length` rule and the limit are `webhook-verify`'s, shared with
+/// `webhook-axum`).
 #[derive(Debug)]
 pub(crate) struct BodyReader {
-    limit: usize,
-    declared: Option<u64>,
-    first: Bytes,
-    rest: Option<BytesMut>,
-    total: usize,
+    buffer: BodyBuffer,
     /// `None`: for ever (a body already in memory).
     timeout: Option<Duration>,
     /// Started when the body first has to be waited for: a body that is there at once costs
@@ -48,23 +47,17 @@ pub(crate) struct BodyReader {
 }
 
 impl BodyReader {
-    /// Refuses at once a body whose `Content-Length` is over `limit`; the rest of the body may
-    /// take `timeout` once it has to be waited for.
+    /// Refuses at once a malformed `Content-Length` (`400`) or one over `limit` (`413`); the
+    /// rest of the body may take `timeout` once it has to be waited for.
     pub(crate) fn new(
         headers: &HeaderMap,
         limit: usize,
         timeout: Option<Duration>,
     ) -> Result<Self, Rejection> {
-        let declared = declared_length(headers);
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(Rejection::payload_too_large(limit));
-        }
+        let declared =
+            receiver::declared_length(headers.get(CONTENT_LENGTH).map(|v| v.as_bytes()))?;
         Ok(Self {
-            limit,
-            declared,
-            first: Bytes::new(),
-            rest: None,
-            total: 0,
+            buffer: BodyBuffer::new(declared, limit)?,
             timeout,
             deadline: None,
         })
@@ -80,45 +73,21 @@ impl BodyReader {
             let Poll::Ready(next) = payload.poll_next_unpin(cx) else {
                 return self.poll_deadline(cx);
             };
-            let Some(chunk) = next else { break };
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(err) => {
+            match next {
+                None => return Poll::Ready(Ok(self.buffer.finish())),
+                Some(Ok(chunk)) => {
+                    if let Err(rejection) = self.buffer.push(chunk) {
+                        return Poll::Ready(Err(rejection));
+                    }
+                }
+                Some(Err(err)) => {
                     tracing::debug!(error = %err, "webhook body could not be read");
                     return Poll::Ready(Err(Rejection::unreadable_body()));
                 }
-            };
-            if chunk.is_empty() {
-                continue;
-            }
-            self.total = self.total.saturating_add(chunk.len());
-            if self.total > self.limit {
-                return Poll::Ready(Err(Rejection::payload_too_large(self.limit)));
-            }
-            if let Some(buf) = self.rest.as_mut() {
-                buf.extend_from_slice(&chunk);
-            } else if self.first.is_empty() {
-                self.first = chunk;
-            } else {
-                let hint = self
-                    .declared
-                    .map_or(self.total, |len| usize::try_from(len).unwrap_or(usize::MAX))
-                    .min(self.limit);
-                let mut buf = BytesMut::with_capacity(hint.max(self.total));
-                buf.extend_from_slice(&self.first);
-                buf.extend_from_slice(&chunk);
-                self.rest = Some(buf);
             }
         }
-        let body = match self.rest.take() {
-            Some(buf) => buf.freeze(),
-            None => std::mem::take(&mut self.first),
-        };
-        Poll::Ready(Ok(body))
     }
-}
 
-impl BodyReader {
     /// Waits for the deadline (started on the first wait): `408` once it has passed.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, Rejection>> {
         let Some(timeout) = self.timeout else {
@@ -153,18 +122,6 @@ pub(crate) fn hand_on(drained: Payload, body: Bytes) -> Payload {
             Payload::from(stream)
         }
     }
-}
-
-/// The `Content-Length` the client declared, if it is a plain decimal number.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    let digits = headers.get(CONTENT_LENGTH)?.as_bytes();
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |len, &digit| {
-        let digit = char::from(digit).to_digit(10)?;
-        len.checked_mul(10)?.checked_add(u64::from(digit))
-    })
 }
 
 #[cfg(test)]
@@ -261,19 +218,17 @@ mod tests {
     }
 
     #[test]
-    fn declared_length_reads_decimal_digits_only() {
-        let with = |value: &'static str| {
+    fn malformed_content_length_is_refused_before_reading() {
+        for bad in ["12a", "-1", "", "+5", " 5"] {
             let mut headers = HeaderMap::new();
-            headers.insert(CONTENT_LENGTH, HeaderValue::from_static(value));
-            declared_length(&headers)
-        };
-        assert_eq!(with("1024"), Some(1024));
-        assert_eq!(with("18446744073709551615"), Some(u64::MAX));
-        assert_eq!(with("18446744073709551616"), None);
-        assert_eq!(with("12a"), None);
-        assert_eq!(with("-1"), None);
-        assert_eq!(with(""), None);
-        assert_eq!(declared_length(&HeaderMap::new()), None);
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static(bad));
+            let rejection = BodyReader::new(&headers, 100, None).unwrap_err();
+            assert_eq!(
+                rejection,
+                Rejection::new(400, "malformed Content-Length"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[actix_web::test]

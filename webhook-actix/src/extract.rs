@@ -4,7 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument as _;
-use webhook_verify::{Rejection, Verified, Verifier, VerifyError};
+use webhook_verify::{Rejection, Verified, Verifier};
 
 use crate::{ActixHeaders, WebhookRejection, body};
 
@@ -87,7 +87,7 @@ where
                     "webhook_actix::Webhook: no webhook_verify::Verifier in the app data \
                      (add `.app_data(web::Data::new(verifier))`)"
                 );
-                return Err(refuse(&req, Rejection::from(VerifyError::NoSecret)));
+                return Err(refuse(&req, Rejection::misconfigured()));
             };
             let (limit, timeout) = (verifier.body_limit(), Some(verifier.body_timeout()));
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body::Body as HttpBody;
-use webhook_verify::{Rejection, VerifyError};
+use webhook_verify::Rejection;
 
 use crate::body::{BoxError, ReadBody};
 
@@ -16,7 +16,7 @@ pub(crate) fn not_verified(component: &str, path: &str) -> Rejection {
         "{component} found no webhook_verify::Verified in the request extensions: \
          put VerifyWebhookLayer in front of it (with axum, the last `.layer`/`.route_layer` runs first)"
     );
-    Rejection::from(VerifyError::NoSecret)
+    Rejection::misconfigured()
 }
 
 /// Reads the verified body again. `VerifyWebhookLayer` already refused bodies over the

@@ -1,43 +1,40 @@
-//! Reading a request body up to a limit: refused from `Content-Length` before reading, and as
-//! soon as the streamed bytes pass the limit, without buffering the rest; refused with `408` when
-//! it is not complete within the body timeout.
+//! Reading a request body into a [`BodyBuffer`] (the `Content-Length` rule and the limit are
+//! `webhook-verify`'s, shared with `webhook-actix`), and refusing it with `408` when it is not
+//! complete within the body timeout.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::HeaderMap;
 use http::header::CONTENT_LENGTH;
 use http_body::Body as HttpBody;
 use pin_project_lite::pin_project;
 use webhook_verify::Rejection;
+use webhook_verify::receiver::{self, BodyBuffer};
 
 /// Boxed error of a request body.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// Future that reads a whole body of at most `limit` bytes.
+    /// Future that reads a whole body of at most the buffer's limit.
     #[project = ReadBodyProj]
     pub(crate) enum ReadBody<B> {
-        /// Streaming; refused as soon as the bytes received pass the limit. A body that arrives
-        /// in one frame (the usual case) is kept as that frame's `Bytes`, without copying, and
-        /// is not polled again once it reports its end.
+        /// Streaming; refused as soon as the bytes received pass the limit. A body that knows
+        /// it is complete is not polled again for its end.
         Reading {
             #[pin]
             body: B,
-            first: Option<Bytes>,
-            joined: Option<BytesMut>,
-            received: usize,
-            limit: usize,
+            buffer: BodyBuffer,
             timeout: Option<Duration>,
             // Started when the body first has to be waited for: a body that is there at once
             // costs no timer.
             deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         },
-        /// Refused before reading: the declared length is over the limit.
-        TooLarge { limit: usize },
+        /// Refused before reading: a malformed `Content-Length`, or one over the limit.
+        Refused { rejection: Option<Rejection> },
     }
 }
 
@@ -45,27 +42,26 @@ impl<B> ReadBody<B>
 where
     B: HttpBody,
 {
-    /// Starts reading `body`, or refuses it at once if its declared length is over `limit`.
-    /// `timeout`: how long the rest may take once the body has to be waited for (`None`: for
-    /// ever, for a body already in memory).
+    /// Starts reading `body`, or refuses it at once for its declared length. `timeout`: how
+    /// long the rest may take once the body has to be waited for (`None`: for ever, for a body
+    /// already in memory).
     pub(crate) fn new(
         headers: &HeaderMap,
         body: B,
         limit: usize,
         timeout: Option<Duration>,
     ) -> Self {
-        if declared_length(headers, &body).is_some_and(|len| len > limit as u64) {
-            Self::TooLarge { limit }
-        } else {
-            Self::Reading {
+        let buffer = declared_length(headers, &body).and_then(|len| BodyBuffer::new(len, limit));
+        match buffer {
+            Ok(buffer) => Self::Reading {
                 body,
-                first: None,
-                joined: None,
-                received: 0,
-                limit,
+                buffer,
                 timeout,
                 deadline: None,
-            }
+            },
+            Err(rejection) => Self::Refused {
+                rejection: Some(rejection),
+            },
         }
     }
 }
@@ -101,21 +97,16 @@ fn poll_deadline(
     }
 }
 
-/// The body's length as known to the body itself (exact for hyper's `Incoming` with a
-/// `Content-Length`, and for buffered bodies), else as declared by `Content-Length`.
-fn declared_length<B: HttpBody>(headers: &HeaderMap, body: &B) -> Option<u64> {
+/// The body's length: `Content-Length` by [`receiver::declared_length`]'s rule (malformed:
+/// `400`), or as known to the body itself (exact for hyper's `Incoming` and for buffered bodies).
+fn declared_length<B: HttpBody>(headers: &HeaderMap, body: &B) -> Result<Option<u64>, Rejection> {
+    let header = receiver::declared_length(headers.get(CONTENT_LENGTH).map(|v| v.as_bytes()))?;
     let hint = body.size_hint();
-    if let Some(exact) = hint.exact() {
-        return Some(exact);
-    }
-    let header = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok());
-    match header {
-        Some(len) => Some(len.max(hint.lower())),
-        None => (hint.lower() > 0).then_some(hint.lower()),
-    }
+    Ok(match (hint.exact(), header) {
+        (Some(exact), _) => Some(exact),
+        (None, Some(len)) => Some(len.max(hint.lower())),
+        (None, None) => (hint.lower() > 0).then_some(hint.lower()),
+    })
 }
 
 impl<B> Future for ReadBody<B>
@@ -126,49 +117,37 @@ where
     type Output = Result<Bytes, Rejection>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (mut body, first, joined, received, limit, timeout, deadline) = match self.project() {
-            ReadBodyProj::TooLarge { limit } => {
-                return Poll::Ready(Err(Rejection::payload_too_large(*limit)));
+        let (mut body, buffer, timeout, deadline) = match self.project() {
+            ReadBodyProj::Refused { rejection } => {
+                let rejection = rejection.take().unwrap_or_else(Rejection::unreadable_body);
+                return Poll::Ready(Err(rejection));
             }
             ReadBodyProj::Reading {
                 body,
-                first,
-                joined,
-                received,
-                limit,
+                buffer,
                 timeout,
                 deadline,
-            } => (body, first, joined, received, *limit, *timeout, deadline),
+            } => (body, buffer, *timeout, deadline),
         };
         loop {
             let Poll::Ready(frame) = body.as_mut().poll_frame(cx) else {
                 return poll_deadline(deadline, timeout, cx);
             };
-            let data = match frame {
+            match frame {
                 None => break,
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) if !data.is_empty() => data,
-                    _ => continue, // empty frame or trailers
-                },
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        // Trailers are skipped.
+                        if let Err(rejection) = buffer.push(data) {
+                            return Poll::Ready(Err(rejection));
+                        }
+                    }
+                }
                 Some(Err(err)) => {
                     let err: BoxError = err.into();
                     tracing::debug!(error = %err, "webhook body could not be read");
                     return Poll::Ready(Err(Rejection::unreadable_body()));
                 }
-            };
-            *received = received.saturating_add(data.len());
-            if *received > limit {
-                return Poll::Ready(Err(Rejection::payload_too_large(limit)));
-            }
-            if let Some(buf) = joined {
-                buf.extend_from_slice(&data);
-            } else if let Some(previous) = first.take() {
-                let mut buf = BytesMut::with_capacity(previous.len() + data.len());
-                buf.extend_from_slice(&previous);
-                buf.extend_from_slice(&data);
-                *joined = Some(buf);
-            } else {
-                *first = Some(data);
             }
             // A body that knows it is complete (hyper's with a `Content-Length`, a buffered one)
             // need not be polled once more for its end.
@@ -176,11 +155,7 @@ where
                 break;
             }
         }
-        let bytes = match joined.take() {
-            Some(buf) => buf.freeze(),
-            None => first.take().unwrap_or_default(),
-        };
-        Poll::Ready(Ok(bytes))
+        Poll::Ready(Ok(buffer.finish()))
     }
 }
 
@@ -285,6 +260,20 @@ mod tests {
         // A body that would fail if read: only the header can refuse it.
         let rejection = read(&headers, frames(&[Err("must not be polled")]), 4).unwrap_err();
         assert_eq!(rejection, Rejection::payload_too_large(4));
+    }
+
+    #[test]
+    fn malformed_content_length_gets_400_without_polling() {
+        for bad in [" 5", "+5", "5 "] {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static(bad));
+            let rejection = read(&headers, frames(&[Err("must not be polled")]), 100).unwrap_err();
+            assert_eq!(
+                rejection,
+                Rejection::new(400, "malformed Content-Length"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub mod envelope;
 mod error;
 mod headers;
 mod mac;
+pub mod receiver;
 mod rejection;
 mod scheme;
 mod secret;

@@ -70,6 +70,17 @@ impl Rejection {
         Self::new(400, "request body could not be read")
     }
 
+    /// `500`: the receiver is set up wrong (a layer that needs verification runs without it, a
+    /// verifier without a usable secret). The sender sees only this; the log says what to fix.
+    ///
+    /// ```
+    /// let r = webhook_verify::Rejection::misconfigured();
+    /// assert_eq!(r.json_body(), r#"{"error":"webhook receiver is misconfigured"}"#);
+    /// ```
+    pub fn misconfigured() -> Self {
+        Self::new(500, "webhook receiver is misconfigured")
+    }
+
     /// `408`: the body did not arrive within the receiver's body timeout
     /// ([`Verifier::body_timeout`](crate::Verifier::body_timeout)). Adapters also close the
     /// connection.
@@ -160,7 +171,7 @@ impl From<VerifyError> for Rejection {
         } else if err.is_request_error() {
             Self::new(401, err.to_string())
         } else {
-            Self::new(500, "webhook receiver is misconfigured")
+            Self::misconfigured()
         }
     }
 }

@@ -1,0 +1,213 @@
+//! What every webhook receiver does with a request before verifying it, framework-free: the
+//! `Content-Length` rule and the bounded body buffer. `webhook-axum` and `webhook-actix` only
+//! poll their framework's body and feed the chunks to a [`BodyBuffer`], so both answer alike.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `Content-Length` not a plain decimal number (`+5`, `" 5"`, `5,5`, empty) | `400` `{"error":"malformed Content-Length"}` |
+//! | `Content-Length` over the limit | `413` before any byte of the body is read |
+//! | streamed body passing the limit | `413` at the chunk that passes it; the rest is never buffered |
+//!
+//! ```
+//! use bytes::Bytes;
+//! use webhook_verify::receiver::{BodyBuffer, declared_length};
+//!
+//! let declared = declared_length(Some(b"11"))?;
+//! let mut buffer = BodyBuffer::new(declared, 1024)?;
+//! buffer.push(Bytes::from_static(b"hello "))?;
+//! buffer.push(Bytes::from_static(b"world"))?;
+//! assert_eq!(buffer.finish(), "hello world");
+//! # Ok::<(), webhook_verify::Rejection>(())
+//! ```
+
+use bytes::{Bytes, BytesMut};
+
+use crate::Rejection;
+
+/// The length a `Content-Length` value declares: `Ok(None)` when there is none, `400` unless it
+/// is a plain decimal number (digits only, RFC 9110 section 8.6: no sign, no white space, no
+/// list).
+///
+/// ```
+/// use webhook_verify::receiver::declared_length;
+/// assert_eq!(declared_length(Some(b"42")), Ok(Some(42)));
+/// assert_eq!(declared_length(None), Ok(None));
+/// assert_eq!(declared_length(Some(b"+5")).unwrap_err().status(), 400);
+/// assert_eq!(declared_length(Some(b" 5")).unwrap_err().status(), 400);
+/// ```
+pub fn declared_length(value: Option<&[u8]>) -> Result<Option<u64>, Rejection> {
+    let Some(digits) = value else {
+        return Ok(None);
+    };
+    let parsed = (!digits.is_empty()).then_some(digits).and_then(|digits| {
+        digits.iter().try_fold(0u64, |len, &digit| {
+            let digit = char::from(digit).to_digit(10)?;
+            len.checked_mul(10)?.checked_add(u64::from(digit))
+        })
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| Rejection::new(400, "malformed Content-Length"))
+}
+
+/// A request body gathered chunk by chunk, refused as soon as it is known to pass its limit.
+///
+/// A body that arrives in one chunk (the usual case for a delivery) is handed back as that
+/// chunk, without copying; later chunks are joined into one buffer sized from the declared
+/// length.
+///
+/// ```
+/// use bytes::Bytes;
+/// use webhook_verify::receiver::BodyBuffer;
+///
+/// let mut buffer = BodyBuffer::new(None, 4)?;
+/// buffer.push(Bytes::from_static(b"abc"))?;
+/// assert_eq!(buffer.push(Bytes::from_static(b"de")).unwrap_err().status(), 413);
+/// # Ok::<(), webhook_verify::Rejection>(())
+/// ```
+#[derive(Debug)]
+pub struct BodyBuffer {
+    limit: usize,
+    declared: Option<u64>,
+    first: Bytes,
+    joined: Option<BytesMut>,
+    received: usize,
+}
+
+impl BodyBuffer {
+    /// Starts a body of `declared` bytes (if known) under `limit`: `413` at once when the
+    /// declared length is over it.
+    ///
+    /// ```
+    /// use webhook_verify::receiver::BodyBuffer;
+    /// assert_eq!(BodyBuffer::new(Some(5), 4).unwrap_err().status(), 413);
+    /// ```
+    pub fn new(declared: Option<u64>, limit: usize) -> Result<Self, Rejection> {
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(Rejection::payload_too_large(limit));
+        }
+        Ok(Self {
+            limit,
+            declared,
+            first: Bytes::new(),
+            joined: None,
+            received: 0,
+        })
+    }
+
+    /// Adds the next chunk: `413` if the body now passes the limit (the chunk is dropped).
+    ///
+    /// ```
+    /// # use webhook_verify::receiver::BodyBuffer;
+    /// let mut buffer = BodyBuffer::new(None, 10)?;
+    /// buffer.push(bytes::Bytes::from_static(b"{}"))?;
+    /// assert_eq!(buffer.received(), 2);
+    /// # Ok::<(), webhook_verify::Rejection>(())
+    /// ```
+    pub fn push(&mut self, chunk: Bytes) -> Result<(), Rejection> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.received = self.received.saturating_add(chunk.len());
+        if self.received > self.limit {
+            return Err(Rejection::payload_too_large(self.limit));
+        }
+        if let Some(joined) = self.joined.as_mut() {
+            joined.extend_from_slice(&chunk);
+        } else if self.first.is_empty() {
+            self.first = chunk;
+        } else {
+            let expected = self
+                .declared
+                .and_then(|len| usize::try_from(len).ok())
+                .unwrap_or(self.received)
+                .clamp(self.received, self.limit);
+            let mut joined = BytesMut::with_capacity(expected);
+            joined.extend_from_slice(&self.first);
+            joined.extend_from_slice(&chunk);
+            self.first = Bytes::new();
+            self.joined = Some(joined);
+        }
+        Ok(())
+    }
+
+    /// How many bytes were pushed so far.
+    ///
+    /// ```
+    /// # use webhook_verify::receiver::BodyBuffer;
+    /// assert_eq!(BodyBuffer::new(None, 10)?.received(), 0);
+    /// # Ok::<(), webhook_verify::Rejection>(())
+    /// ```
+    pub fn received(&self) -> usize {
+        self.received
+    }
+
+    /// The whole body; the buffer is empty afterwards.
+    ///
+    /// ```
+    /// # use webhook_verify::receiver::BodyBuffer;
+    /// let mut buffer = BodyBuffer::new(None, 10)?;
+    /// assert_eq!(buffer.finish(), "");
+    /// # Ok::<(), webhook_verify::Rejection>(())
+    /// ```
+    pub fn finish(&mut self) -> Bytes {
+        match self.joined.take() {
+            Some(joined) => joined.freeze(),
+            None => std::mem::take(&mut self.first),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_length_is_digits_only() {
+        for bad in [&b""[..], b"+5", b"-5", b" 5", b"5 ", b"5,5", b"0x5", b"5.0"] {
+            assert_eq!(
+                declared_length(Some(bad)),
+                Err(Rejection::new(400, "malformed Content-Length")),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(declared_length(Some(b"0")), Ok(Some(0)));
+        assert_eq!(declared_length(Some(b"007")), Ok(Some(7)));
+        assert!(declared_length(Some(b"99999999999999999999999")).is_err());
+    }
+
+    #[test]
+    fn one_chunk_is_handed_back_without_copying() {
+        let chunk = Bytes::from_static(b"{\"id\":1}");
+        let mut buffer = BodyBuffer::new(None, 100).unwrap();
+        buffer.push(chunk.clone()).unwrap();
+        assert_eq!(buffer.finish().as_ptr(), chunk.as_ptr());
+    }
+
+    #[test]
+    fn chunks_are_joined_in_order_and_empty_ones_skipped() {
+        let mut buffer = BodyBuffer::new(Some(5), 5).unwrap();
+        for chunk in [&b"ab"[..], b"", b"cd", b"e"] {
+            buffer.push(Bytes::copy_from_slice(chunk)).unwrap();
+        }
+        assert_eq!(buffer.finish(), "abcde");
+    }
+
+    #[test]
+    fn a_body_exactly_at_the_limit_is_kept() {
+        let mut buffer = BodyBuffer::new(None, 4).unwrap();
+        buffer.push(Bytes::from_static(b"ab")).unwrap();
+        buffer.push(Bytes::from_static(b"cd")).unwrap();
+        assert_eq!(buffer.finish(), "abcd");
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_413() {
+        assert_eq!(
+            BodyBuffer::new(Some(5), 4).unwrap_err(),
+            Rejection::payload_too_large(4)
+        );
+        assert!(BodyBuffer::new(Some(4), 4).is_ok());
+    }
+}
