@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 use sha2::{Digest, Sha256};
+use webhook_actix::ReceiverServer as _;
 use webhook_verify::{Scheme, Signer, Verifier};
 
 pub use webhook_testkit::RedisServer;
@@ -155,14 +156,14 @@ pub async fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut
 /// Serves `app` on 127.0.0.1 and a free port, on the current tokio runtime; returns
 /// `http://127.0.0.1:<port>/webhooks`.
 pub async fn axum_receiver(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = webhook_axum::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { webhook_axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/webhooks")
 }
 
-/// An actix-web server on 127.0.0.1 and a free port, on its own thread and actix system (two
-/// workers), serving what `configure` adds. Stopped when dropped.
+/// An actix-web server with the receiver defaults on 127.0.0.1 and a free port, on its own
+/// thread and actix system (two workers), serving what `configure` adds. Stopped when dropped.
 pub struct ActixReceiver {
     addr: SocketAddr,
     handle: ServerHandle,
@@ -178,6 +179,7 @@ impl ActixReceiver {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || App::new().configure(configure.clone()))
+                    .receiver_defaults()
                     .workers(2)
                     .disable_signals()
                     .bind(("127.0.0.1", 0))

@@ -1,0 +1,254 @@
+//! Both adapters answer alike: one table of raw HTTP requests, each sent over a socket to an
+//! axum receiver and to an actix-web receiver built the same way (verify, then once per event,
+//! then the same handler), and every answer's status, body and chosen headers compared with the
+//! table's. A difference between the adapters fails here, whichever side it is on.
+mod support;
+
+use std::time::Duration;
+
+use actix_web::web;
+use axum::{Extension, Router, body::Bytes, routing::post};
+use support::*;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use webhook_idempotency::{IdempotencyGuard, IdempotencyKey, MemoryStore};
+use webhook_verify::{Scheme, Verifier};
+
+/// The receivers' body limit, small enough to pass in a test.
+const LIMIT: usize = 1024;
+
+fn limited_verifier() -> Verifier {
+    Verifier::builder(Scheme::hmac_sha256())
+        .secret(SECRET)
+        .body_limit(LIMIT)
+        .build()
+        .unwrap()
+}
+
+/// The handler of both receivers: `ok` for an event envelope, `422` otherwise.
+fn handle(body: &[u8]) -> Result<&'static str, webhook_verify::Rejection> {
+    serde_json::from_slice::<webhook_verify::envelope::Envelope>(body)
+        .map(|_| "ok")
+        .map_err(|_| webhook_verify::Rejection::new(422, "body is not a known event envelope"))
+}
+
+async fn axum_url() -> String {
+    async fn receive(
+        Extension(_key): Extension<IdempotencyKey>,
+        body: Bytes,
+    ) -> Result<&'static str, webhook_axum::WebhookRejection> {
+        handle(&body).map_err(Into::into)
+    }
+    let guard = IdempotencyGuard::new(MemoryStore::new());
+    let app = Router::new()
+        .route("/webhooks", post(receive))
+        .route_layer(webhook_axum::IdempotencyLayer::new(guard))
+        .route_layer(webhook_axum::VerifyWebhookLayer::new(limited_verifier()));
+    axum_receiver(app).await
+}
+
+fn actix() -> ActixReceiver {
+    async fn receive(body: web::Bytes) -> Result<&'static str, webhook_actix::WebhookRejection> {
+        handle(&body).map_err(Into::into)
+    }
+    let guard = IdempotencyGuard::new(MemoryStore::new());
+    ActixReceiver::start(move |config| {
+        config.service(
+            web::resource("/webhooks")
+                .wrap(webhook_actix::Idempotency::new(guard.clone()))
+                .wrap(webhook_actix::VerifyWebhook::new(limited_verifier()))
+                .route(web::post().to(receive)),
+        );
+    })
+}
+
+/// One row: a request, and the answer both receivers must give.
+struct Case {
+    name: &'static str,
+    request: Vec<u8>,
+    status: u16,
+    body: &'static str,
+    /// Headers the answer must carry, lower-case name and exact value.
+    headers: &'static [(&'static str, &'static str)],
+}
+
+/// `POST /webhooks` with `headers` (name, value) and `body`, `Connection: close`.
+fn request(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut head =
+        String::from("POST /webhooks HTTP/1.1\r\nHost: receiver\r\nConnection: close\r\n");
+    head.push_str("Content-Type: application/json\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    [head.into_bytes(), body.to_vec()].concat()
+}
+
+fn table() -> Vec<Case> {
+    let event_body = event("evt_parity", "resource.created");
+    let signed = sign(&event_body);
+    let other_body = event("evt_parity_other", "resource.created");
+    let same_id_other_body = {
+        let mut value: serde_json::Value = serde_json::from_slice(&event_body).unwrap();
+        value["data"]["object"]["name"] = "changed".into();
+        serde_json::to_vec(&value).unwrap()
+    };
+    let not_an_envelope = br#"{"hello":"world"}"#;
+    let big = vec![b' '; LIMIT + 1];
+    let over_limit_head = format!(
+        "POST /webhooks HTTP/1.1\r\nHost: receiver\r\nConnection: close\r\n\
+         X-Webhook-Signature: sha256=00\r\nContent-Length: {}\r\n\r\n",
+        10 * LIMIT
+    );
+    vec![
+        Case {
+            name: "valid",
+            request: request(&signed, &event_body),
+            status: 200,
+            body: "ok",
+            headers: &[],
+        },
+        Case {
+            name: "duplicate of a processed event",
+            request: request(&signed, &event_body),
+            status: 200,
+            body: r#"{"status":"duplicate"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "same id, another body",
+            request: request(&sign(&same_id_other_body), &same_id_other_body),
+            status: 422,
+            body: r#"{"error":"this event id was already received with a different body"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "tampered body",
+            request: request(&signed, &other_body),
+            status: 401,
+            body: r#"{"error":"no signature matches the body"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "wrong secret",
+            request: request(&sign_with("not-the-secret", &other_body), &other_body),
+            status: 401,
+            body: r#"{"error":"no signature matches the body"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "missing signature",
+            request: request(&[], &other_body),
+            status: 401,
+            body: r#"{"error":"missing header X-Webhook-Signature"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "signature not hex",
+            request: request(
+                &[(
+                    "X-Webhook-Signature".into(),
+                    format!("sha256={}", "z".repeat(64)),
+                )],
+                &other_body,
+            ),
+            status: 401,
+            body: r#"{"error":"header X-Webhook-Signature holds a signature that is not valid hex"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+        Case {
+            name: "Content-Length over the limit, no body sent",
+            request: over_limit_head.into_bytes(),
+            status: 413,
+            body: r#"{"error":"body exceeds the 1024-byte limit"}"#,
+            headers: &[
+                ("content-type", "application/json"),
+                ("connection", "close"),
+            ],
+        },
+        Case {
+            name: "body over the limit",
+            request: request(&sign(&big), &big),
+            status: 413,
+            body: r#"{"error":"body exceeds the 1024-byte limit"}"#,
+            headers: &[
+                ("content-type", "application/json"),
+                ("connection", "close"),
+            ],
+        },
+        Case {
+            name: "authentic, but not an event",
+            request: request(&sign(not_an_envelope), not_an_envelope),
+            status: 422,
+            body: r#"{"error":"body is not a known event envelope"}"#,
+            headers: &[("content-type", "application/json")],
+        },
+    ]
+}
+
+/// What a receiver answered a raw request: status, lower-cased headers, body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+async fn exchange(url: &str, request: &[u8]) -> Answer {
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = TcpStream::connect(authority).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("no complete answer within 10 s")
+        .ok(); // a reset after a refusal ends the read; the answer is already in `raw`
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.get(9..12))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn axum_and_actix_answer_every_request_of_the_table_alike() {
+    let axum = axum_url().await;
+    let actix = actix();
+    let mut differences = Vec::new();
+    for case in table() {
+        for (adapter, url) in [("axum", axum.as_str()), ("actix-web", actix.url().as_str())] {
+            let answer = exchange(url, &case.request).await;
+            if (answer.status, answer.body.as_str()) != (case.status, case.body) {
+                differences.push(format!(
+                    "{adapter}, {}: {} {:?}, expected {} {:?}",
+                    case.name, answer.status, answer.body, case.status, case.body
+                ));
+            }
+            for (name, value) in case.headers {
+                let got = answer
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v);
+                if got.map(String::as_str) != Some(*value) {
+                    differences.push(format!(
+                        "{adapter}, {}: header {name} is {got:?}, expected {value:?}",
+                        case.name
+                    ));
+                }
+            }
+        }
+    }
+    assert!(differences.is_empty(), "\n{}", differences.join("\n"));
+}
