@@ -15,7 +15,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::*;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
 /// The receivers' open-file limit in the flood tests (soft and hard: it cannot be raised).
@@ -68,16 +68,8 @@ async fn deliver(url: &str, id: &str) -> (u16, Duration) {
 
 /// Reads until the peer closes or `limit` passes; what it sent, and whether it closed.
 async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, bool) {
-    let mut received = Vec::new();
-    let mut buf = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Err(_) => return (String::from_utf8_lossy(&received).into_owned(), false),
-            Ok(Ok(0) | Err(_)) => return (String::from_utf8_lossy(&received).into_owned(), true),
-            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
-        }
-    }
+    let seen = webhook_testkit::read_until_closed(stream, limit).await;
+    (seen.received, seen.closed_after.is_some())
 }
 
 async fn idle_connections_do_not_lock_out_a_delivery(name: &str) {

@@ -11,7 +11,7 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use bytes::Bytes;
 use common::*;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use webhook_axum::{VerifyWebhookLayer, Webhook};
 use webhook_verify::server::ServerLimits;
@@ -69,19 +69,8 @@ fn authority(url: &str) -> &str {
 
 /// Reads until the server closes the connection (or 5 s pass); what it sent and when it closed.
 async fn until_closed(stream: &mut TcpStream) -> (String, Option<Duration>) {
-    let started = Instant::now();
-    let mut received = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
-            Err(_) => return (String::from_utf8_lossy(&received).into_owned(), None),
-            Ok(Ok(0) | Err(_)) => {
-                let text = String::from_utf8_lossy(&received).into_owned();
-                return (text, Some(started.elapsed()));
-            }
-            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
-        }
-    }
+    let seen = webhook_testkit::read_until_closed(stream, Duration::from_secs(5)).await;
+    (seen.received, seen.closed_after)
 }
 
 /// A signed head for `body` on `path`, then only the first byte of the body.

@@ -20,9 +20,11 @@ mod cluster;
 mod process;
 mod server;
 mod tls;
+mod wire;
 
 pub use cluster::RedisCluster;
 pub use server::RedisServer;
+pub use wire::{UntilClosed, read_until_closed};
 
 /// A port on 127.0.0.1 that was free a moment ago.
 ///
