@@ -100,7 +100,7 @@ where
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {
-                tracing::info!("webhook verified");
+                webhook_verify::receiver::log_verified();
                 E::from_request(&req, &mut verified_payload).await
             }
             .instrument(span)
@@ -119,11 +119,6 @@ fn verifier_of(req: &HttpRequest) -> Option<Verifier> {
 }
 
 fn refuse(req: &HttpRequest, rejection: Rejection) -> actix_web::Error {
-    tracing::warn!(
-        status = rejection.status(),
-        reason = rejection.message(),
-        path = req.path(),
-        "webhook refused"
-    );
+    webhook_verify::receiver::log_refused(&rejection, req.path());
     WebhookRejection::from(rejection).into()
 }

@@ -68,8 +68,8 @@ where
             Some(verifier.body_timeout()),
         )
         .await
-        .map_err(refuse)?;
-        let verified = check(&verifier, &parts.headers, &body)?;
+        .map_err(|rejection| refuse(rejection, parts.uri.path()))?;
+        let verified = check(&verifier, &parts.headers, &parts.uri, &body)?;
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let request = Request::from_parts(parts, Body::from(body));
         let payload = E::from_request(request, state)

@@ -61,13 +61,10 @@ impl WebhookRejection {
     }
 }
 
-/// Logs the refusal (reason only: never a signature or secret) and wraps it.
-pub(crate) fn refuse(rejection: Rejection) -> WebhookRejection {
-    tracing::warn!(
-        status = rejection.status(),
-        reason = rejection.message(),
-        "webhook refused"
-    );
+/// Logs the refusal ([`log_refused`](webhook_verify::receiver::log_refused): reason and path,
+/// never a signature or secret) and wraps it.
+pub(crate) fn refuse(rejection: Rejection, path: &str) -> WebhookRejection {
+    webhook_verify::receiver::log_refused(&rejection, path);
     WebhookRejection::from(rejection)
 }
 

@@ -254,10 +254,8 @@ impl Service<Request<Incoming>> for RequireHost {
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         if request.version() == Version::HTTP_11 && !request.headers().contains_key(HOST) {
-            let rejection = refuse(Rejection::new(
-                400,
-                "HTTP/1.1 request without a Host header",
-            ));
+            let rejection = Rejection::new(400, "HTTP/1.1 request without a Host header");
+            let rejection = refuse(rejection, request.uri().path());
             return HostChecked::Refused {
                 response: Some(rejection.into_response()),
             };

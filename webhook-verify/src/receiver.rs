@@ -8,6 +8,16 @@
 //! | `Content-Length` over the limit | `413` before any byte of the body is read |
 //! | streamed body passing the limit | `413` at the chunk that passes it; the rest is never buffered |
 //!
+//! # Log vocabulary
+//! Both adapters log through these functions, so their logs read alike (`tracing`; never a
+//! signature, a secret or a body):
+//!
+//! | when | what | level | fields |
+//! |---|---|---|---|
+//! | a delivery is refused before its handler ([`log_refused`]) | event `webhook refused` | `WARN` | `status`, `reason`, `path` |
+//! | a delivery is authentic ([`accepted_span`]) | span `webhook`, around the handler | `INFO` | `scheme`, `webhook_id`, `secret_index` |
+//! | ... and inside that span ([`log_verified`]) | event `webhook verified` | `DEBUG` | |
+//!
 //! ```
 //! use bytes::Bytes;
 //! use webhook_verify::receiver::{BodyBuffer, declared_length};
@@ -22,7 +32,57 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::Rejection;
+use crate::{Rejection, Verified};
+
+/// Logs a refusal: `WARN webhook refused` with the status, the reason and the request's path.
+///
+/// ```
+/// let rejection = webhook_verify::Rejection::new(401, "no signature matches the body");
+/// webhook_verify::receiver::log_refused(&rejection, "/webhooks");
+/// ```
+pub fn log_refused(rejection: &Rejection, path: &str) {
+    tracing::warn!(
+        status = rejection.status(),
+        reason = rejection.message(),
+        path,
+        "webhook refused"
+    );
+}
+
+/// The `INFO` span an authentic delivery's handler runs in: `webhook` with the `scheme`, the
+/// `webhook_id` and the `secret_index` that matched. Disabled (and free) when no subscriber
+/// wants it.
+///
+/// ```
+/// use webhook_verify::{Scheme, Verifier};
+/// let verifier = Verifier::new(Scheme::github(), "It's a Secret to Everybody")?;
+/// let signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+/// let headers = [("X-Hub-Signature-256", signature)];
+/// let verified = verifier.verify(&headers, b"Hello, World!")?;
+/// let span = webhook_verify::receiver::accepted_span(&verified);
+/// assert!(span.is_disabled()); // no subscriber in this example
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+pub fn accepted_span(verified: &Verified<'_>) -> tracing::Span {
+    if !tracing::span_enabled!(tracing::Level::INFO) {
+        return tracing::Span::none();
+    }
+    tracing::info_span!(
+        "webhook",
+        scheme = verified.scheme,
+        webhook_id = verified.webhook_id.as_deref(),
+        secret_index = verified.secret_index,
+    )
+}
+
+/// Logs `DEBUG webhook verified`; call it inside [`accepted_span`].
+///
+/// ```
+/// webhook_verify::receiver::log_verified();
+/// ```
+pub fn log_verified() {
+    tracing::debug!("webhook verified");
+}
 
 /// The length a `Content-Length` value declares: `Ok(None)` when there is none, `400` unless it
 /// is a plain decimal number (digits only, RFC 9110 section 8.6: no sign, no white space, no

@@ -131,7 +131,7 @@ where
             let call = {
                 // A disabled span (no subscriber wants it) is not worth entering.
                 let _entered = (!span.is_disabled()).then(|| span.enter());
-                tracing::debug!("webhook verified");
+                webhook_verify::receiver::log_verified();
                 inner.service.call(req)
             };
             this.state.set(State::Calling { call, span });

@@ -103,12 +103,7 @@ pub(super) fn refuse<B>(
     req: ServiceRequest,
     rejection: Rejection,
 ) -> ServiceResponse<EitherBody<B>> {
-    tracing::warn!(
-        status = rejection.status(),
-        reason = rejection.message(),
-        path = req.path(),
-        "webhook refused"
-    );
+    webhook_verify::receiver::log_refused(&rejection, req.path());
     let response = WebhookRejection::from(rejection).error_response();
     req.into_response(response).map_into_right_body()
 }

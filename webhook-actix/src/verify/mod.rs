@@ -98,14 +98,4 @@ pub use future::VerifyWebhookFuture;
 pub use middleware::VerifyWebhookMiddleware;
 pub use transform::VerifyWebhook;
 
-use webhook_verify::Verified;
-
-/// The span an accepted delivery is handled in (same name and fields as `webhook-axum`'s).
-pub(crate) fn accepted_span(verified: &Verified<'_>) -> tracing::Span {
-    tracing::info_span!(
-        "webhook",
-        scheme = verified.scheme,
-        webhook_id = verified.webhook_id.as_deref(),
-        secret_index = verified.secret_index,
-    )
-}
+pub(crate) use webhook_verify::receiver::accepted_span;

@@ -104,7 +104,7 @@ fn verify_and_call<S>(
 where
     S: Service<Request<Body>>,
 {
-    match check(&shared.verifier, request.headers(), &body) {
+    match check(&shared.verifier, request.headers(), request.uri(), &body) {
         Err(rejection) => State::Refused {
             rejection: Some(rejection),
         },
@@ -136,9 +136,12 @@ where
             match state.as_mut().project() {
                 StateProj::Reading { read, pending } => {
                     let next = match (ready!(read.poll(cx)), pending.take()) {
-                        (Err(rejection), _) => State::Refused {
-                            rejection: Some(refuse(rejection)),
-                        },
+                        (Err(rejection), pending) => {
+                            let path = pending.as_ref().map_or("", |(r, ..)| r.uri().path());
+                            State::Refused {
+                                rejection: Some(refuse(rejection, path)),
+                            }
+                        }
                         (Ok(body), Some((request, mut inner, shared))) => {
                             verify_and_call(&shared, request, body, &mut inner)
                         }
@@ -169,10 +172,8 @@ where
 
 /// A future polled again after it completed answers 500 rather than panicking.
 fn polled_after_completion() -> WebhookRejection {
-    refuse(Rejection::new(
-        500,
-        "response future polled after completion",
-    ))
+    let rejection = Rejection::new(500, "response future polled after completion");
+    refuse(rejection, "")
 }
 
 impl<S> std::fmt::Debug for ResponseFuture<S>

@@ -63,35 +63,34 @@ pub use service::VerifyWebhook;
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName};
-use webhook_verify::{Rejection, Verified, Verifier};
+use http::{HeaderMap, HeaderName, Uri};
+use webhook_verify::{Rejection, Verified, Verifier, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
 
-/// Verifies `body` against `headers`; logs and converts a refusal.
+/// Verifies `body` against the head of a request to `uri`; logs and converts a refusal.
 pub(crate) fn check(
     verifier: &Verifier,
     headers: &HeaderMap,
+    uri: &Uri,
     body: &[u8],
 ) -> Result<Verified<'static>, WebhookRejection> {
     match verifier.verify(headers, body) {
         Ok(verified) => Ok(verified.into_owned()),
-        Err(err) => Err(refuse(Rejection::from(err))),
+        Err(err) => Err(refuse(Rejection::from(err), uri.path())),
     }
 }
 
-/// The span an accepted delivery is handled in; `None` when no subscriber wants it (so that an
-/// untraced server pays nothing for it).
+/// The span an accepted delivery is handled in ([`receiver::accepted_span`]), having logged
+/// `webhook verified` in it; `None` when no subscriber wants it (so that an untraced server pays
+/// nothing for it).
 pub(crate) fn accepted_span(verified: &Verified<'_>) -> Option<tracing::Span> {
-    if !tracing::span_enabled!(tracing::Level::INFO) {
+    let span = receiver::accepted_span(verified);
+    if span.is_disabled() {
         return None;
     }
-    Some(tracing::info_span!(
-        "webhook",
-        scheme = verified.scheme,
-        webhook_id = verified.webhook_id.as_deref(),
-        secret_index = verified.secret_index,
-    ))
+    span.in_scope(receiver::log_verified);
+    Some(span)
 }
 
 /// What every clone of the layer and service shares: one `Arc` to clone per request.

@@ -106,7 +106,9 @@ where
             Poll::Ready(Ok(body)) => {
                 ResponseFuture::read(&self.shared, request, body, &mut self.inner)
             }
-            Poll::Ready(Err(rejection)) => ResponseFuture::refused(refuse(rejection)),
+            Poll::Ready(Err(rejection)) => {
+                ResponseFuture::refused(refuse(rejection, request.uri().path()))
+            }
             Poll::Pending => {
                 // The rest is still on its way: read it in the future, which calls the instance
                 // that `poll_ready` prepared; a fresh clone stays for the next request.
