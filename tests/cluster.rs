@@ -2,10 +2,6 @@
 //! one node (a different node per process), the cluster detected by the libraries. Without
 //! that, a single-node client answers `MOVED` for the keys of the other nodes, and the receivers
 //! 503 (fail-closed) for about two thirds of the events.
-#[allow(
-    unused_imports,
-    reason = "its RedisServer re-export: this file starts a cluster"
-)]
 mod support;
 
 use std::collections::HashMap;

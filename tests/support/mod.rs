@@ -1,7 +1,11 @@
 //! The end-to-end harness: one small helper per thing a test starts (a signer, an axum receiver,
 //! an actix receiver on its own thread, a redis-server, an example process), and one to send
 //! deliveries over the socket.
-#![allow(dead_code, unused_imports, reason = "each test file uses its own subset")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test file uses its own subset"
+)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
