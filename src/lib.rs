@@ -1,5 +1,5 @@
 //! Facade over the `webhook-*` crates, and home of the runnable receiver examples
-//! (`cargo run --example axum_receiver`, see README.md).
+//! (`cargo run --example axum_receiver`, see README.md and the crate READMEs).
 //!
 //! ```
 //! use webhook_toolkit::verify::{Scheme, Verifier};

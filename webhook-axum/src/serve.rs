@@ -20,9 +20,9 @@
 //! - [`with_graceful_shutdown`](Serve::with_graceful_shutdown) stops accepting when the signal
 //!   comes and waits for the requests in progress.
 //!
-//! [`bind`] opens the listener with a backlog of [`DEFAULT_BACKLOG`](webhook_verify::server::DEFAULT_BACKLOG)
-//! (1,024) rather than the 128 of `tokio::net::TcpListener::bind`, so that connections past the
-//! cap queue in the kernel instead of having their connection attempts dropped and retried.
+//! [`bind`] opens the listener with a backlog of [`DEFAULT_BACKLOG`] (1,024) rather than the 128
+//! of `tokio::net::TcpListener::bind`, so that connections past the cap queue in the kernel
+//! instead of having their connection attempts dropped and retried.
 //!
 //! With your own server, set the same: hyper's `http1::Builder::timer` and
 //! `header_read_timeout`, and a cap on accepted connections.
@@ -68,9 +68,8 @@ use webhook_verify::server::{DEFAULT_BACKLOG, ServerLimits};
 
 use crate::rejection::refuse;
 
-/// Binds a listener for [`serve`] with a backlog of
-/// [`DEFAULT_BACKLOG`](webhook_verify::server::DEFAULT_BACKLOG) connections (the first address
-/// of `addr` that binds).
+/// Binds a listener for [`serve`] with a backlog of [`DEFAULT_BACKLOG`] connections (the first
+/// address of `addr` that binds).
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {

@@ -39,7 +39,11 @@ pub struct SendArgs {
     /// flat otherwise) [default: auto]
     #[arg(long, value_enum)]
     envelope: Option<Envelope>,
-    /// The delivery's id, sent in `webhook-id` by `standard` [default: a fresh msg_<random>]
+    /// The delivery's id, sent in `webhook-id` by `standard` [default: a fresh `msg_<random>`]
+    #[allow(
+        rustdoc::broken_intra_doc_links,
+        reason = "`[default: ...]` is clap's help style, not a link"
+    )]
     #[arg(long, value_name = "ID")]
     id: Option<String>,
     /// An extra header, 'Name: value' (repeatable); replaces a header of the same name.

@@ -15,7 +15,11 @@ pub struct SignArgs {
     scheme: SchemeArg,
     #[command(flatten)]
     secrets: SecretArgs,
-    /// The delivery's id, signed by `standard` [default: a fresh msg_<random>]
+    /// The delivery's id, signed by `standard` [default: a fresh `msg_<random>`]
+    #[allow(
+        rustdoc::broken_intra_doc_links,
+        reason = "`[default: ...]` is clap's help style, not a link"
+    )]
     #[arg(long, value_name = "ID")]
     id: Option<String>,
     /// The Unix time to sign, for timestamped schemes [default: now]

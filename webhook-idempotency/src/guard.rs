@@ -309,8 +309,9 @@ impl IdempotencyGuard {
         IdempotencyKey::new(key, storage_key)
     }
 
-    /// What adapters call after verification: derives the key and fingerprint from the
-    /// delivery, then [`begin`](Self::begin)s.
+    /// Derives the key and fingerprint from a verified delivery, then [`begin`](Self::begin)s:
+    /// one call for a custom server. (The adapters call [`delivery_key`](Self::delivery_key)
+    /// and [`begin`](Self::begin) themselves, to keep the [`IdempotencyKey`] for the handler.)
     pub async fn begin_delivery<H: HeaderSource + ?Sized>(
         &self,
         verified: Option<&Verified<'_>>,

@@ -1,18 +1,8 @@
-//! Test support: start real `redis-server` processes (single node or cluster) on free ports and
-//! stop them by PID. No mocks: every Redis test in this workspace talks to one of these.
+#![doc = include_str!("../README.md")]
+//! # API entry points
 //!
-//! ```no_run
-//! let redis = webhook_testkit::RedisServer::start();
-//! let url = redis.url(); // redis://127.0.0.1:<free port>/
-//! # drop(url);
-//! ```
-//!
-//! [`RedisServer::start_tls`] starts a TLS-only server (`rediss://`) with a throwaway CA made by
-//! the `openssl` command line; [`untrusted_ca_pem`] makes a CA that signed nothing, to check
-//! that clients refuse servers they should not trust.
-//!
-//! If `redis-server` is not installed the helpers panic with a message saying so: a Redis test
-//! never skips silently. `scripts/test.sh` installs it on a fresh machine.
+//! [`RedisServer`] ([`RedisServer::start`], [`RedisServer::start_tls`]), [`RedisCluster`],
+//! [`free_port`] and [`untrusted_ca_pem`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,45 +1,10 @@
-//! Verify that a webhook delivery really came from its sender — constant time, over the raw
-//! bytes, with timestamp tolerance and secret rotation — for Standard Webhooks (and Svix), Stripe,
-//! GitHub, Slack, Shopify and any plain HMAC-SHA256 sender. No web framework, no async runtime:
-//! call it from any server, or use `webhook-axum` / `webhook-actix` for one-line integration.
+#![doc = include_str!("../README.md")]
+//! # API entry points
 //!
-//! ```
-//! use webhook_verify::{Scheme, Signer, Verifier};
-//!
-//! let verifier = Verifier::new(Scheme::hmac_sha256(), "your-webhook-secret")?;
-//!
-//! // In a real server: the request's headers and its body bytes exactly as received.
-//! let body = br#"{"event":"user.created","data":{"id":"user_123"}}"#;
-//! let headers = Signer::new(Scheme::hmac_sha256(), "your-webhook-secret")?.sign("", 0, body)?;
-//!
-//! match verifier.verify(&headers, body) {
-//!     Ok(verified) => println!("authentic {} delivery", verified.scheme),
-//!     Err(err) => eprintln!("refused: {err}"), // answer 401; see `Rejection`
-//! }
-//! # verifier.verify(&headers, body)?;
-//! # Ok::<(), webhook_verify::VerifyError>(())
-//! ```
-//!
-//! # Guarantees
-//! - **Raw bytes.** The MAC runs over the body exactly as received: never decoded to text, never
-//!   re-serialized. Bodies need not be UTF-8.
-//! - **Constant time.** Signatures are compared with `subtle`; every configured secret and every
-//!   candidate signature is tried whatever matched first, so timing does not depend on secrets.
-//! - **No copies, no allocation.** The signed content (`{id}.{timestamp}.` then the body) is
-//!   streamed into the MAC; each secret's keyed HMAC state is computed once, when the
-//!   [`Verifier`] is built. [`Verifier::verify`] performs no heap allocation (a test proves it
-//!   under a counting allocator).
-//! - **Nothing leaks.** No error message, `Debug` output or log line contains a secret or the
-//!   expected signature. [`Secret`]s and keyed MAC states are zeroized on drop.
-//! - **Strict headers.** Header names match case-insensitively; a header repeated with
-//!   different values is refused as ambiguous; a `webhook-id` or timestamp containing `.` is
-//!   refused, as Standard Webhooks requires.
-//! - **Timestamps.** Timestamped schemes refuse deliveries more than 300 s (configurable) away
-//!   from now in either direction; [`VerifierBuilder::allow_any_timestamp`] opts out.
-//! - **Never panics** on any input (fuzzed: `fuzz/fuzz_targets/verify.rs`).
-//!
-//! Body size limits are the adapters' job (they refuse a body over the limit before reading it
-//! all); this crate verifies the bytes it is given.
+//! [`Verifier`] (built by [`VerifierBuilder`]) verifies, [`Signer`] signs, [`Scheme`] picks the
+//! sender's scheme, [`Verified`] is what a verification learned, [`VerifyError`] why it failed and
+//! [`Rejection`] what to answer. [`server`] holds the server limits table
+//! ([`ServerLimits`](server::ServerLimits)); [`envelope`] parses the sender documents' payloads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

@@ -43,7 +43,7 @@ pub fn run(args: QueueArgs) -> Result<(), CliError> {
 /// Which queue: `--redis`, `--queue`, `--group`. Not `Debug`: the URL may hold a password.
 #[derive(Args)]
 pub struct Target {
-    /// The queue's Redis, redis://[:PASSWORD@]HOST[:PORT][/DB]: a single node, or any node of a
+    /// The queue's Redis, `redis://[:PASSWORD@]HOST[:PORT][/DB]`: a single node, or any node of a
     /// Redis Cluster (detected; the other nodes are found), or comma-separated cluster seeds
     /// (redis://10.0.0.1:7000,redis://10.0.0.2:7000). A password is never printed.
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]

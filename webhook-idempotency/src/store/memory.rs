@@ -40,8 +40,8 @@ use crate::StoreError;
 /// 477 bytes per key, so budget about 700 bytes per key (conservative) when choosing your own
 /// capacity with [`MemoryStore::with_capacity`] (e.g. 1 GiB ≈ 1.5 million keys). Choose a
 /// capacity covering the events a sender may still retry (its retry window times its peak
-/// event rate): an event evicted before that can run again. See `BENCHMARKS-memory-store.md`
-/// at the repository's root.
+/// event rate): an event evicted before that can run again. See `BENCHMARKS.md` at the
+/// repository's root (section "webhook-idempotency: MemoryStore, resident memory per key").
 ///
 /// ```
 /// use webhook_idempotency::{MemoryStore, store::DEFAULT_CAPACITY};

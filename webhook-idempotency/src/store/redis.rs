@@ -37,8 +37,8 @@ static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../l
 ///
 /// **TLS.** `rediss://` URLs need this crate's optional `tls` feature (rustls with the `ring`
 /// provider, servers checked against the system's root certificates, or against a CA of your
-/// own with [`RedisStoreBuilder::trust_ca_pem`]). Without the feature, connecting to a
-/// `rediss://` URL fails with a [`StoreError::Connect`] saying to enable it.
+/// own with `RedisStoreBuilder::trust_ca_pem`, a method of the feature). Without the feature,
+/// connecting to a `rediss://` URL fails with a [`StoreError::Connect`] saying to enable it.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), webhook_idempotency::StoreError> {
