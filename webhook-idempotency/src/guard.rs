@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_verify::{HeaderSource, Verified};
+use webhook_verify::{HeaderSource, Rejection, Verified};
 
 use crate::renewal::Renewer;
 use crate::store::{Record, Store};
@@ -226,6 +226,17 @@ impl GuardBuilder {
     }
 }
 
+/// A delivery admitted by [`IdempotencyGuard::admit`]: the event's first, to be handled.
+#[derive(Debug)]
+#[must_use = "settle the claim after the handler, or the event stays in flight until its lease ends"]
+pub struct Admitted {
+    /// The event's key, for the handler (adapters put it in the request extensions).
+    pub key: IdempotencyKey,
+    /// The claim to settle after the handler; `None` when the store is down and the guard fails
+    /// open (processing without deduplication).
+    pub claim: Option<Claim>,
+}
+
 impl IdempotencyGuard {
     /// Settings, starting from the defaults.
     pub fn builder() -> GuardBuilder {
@@ -309,23 +320,47 @@ impl IdempotencyGuard {
         IdempotencyKey::new(key, storage_key)
     }
 
-    /// Derives the key and fingerprint from a verified delivery, then [`begin`](Self::begin)s:
-    /// one call for a custom server. (The adapters call [`delivery_key`](Self::delivery_key)
-    /// and [`begin`](Self::begin) themselves, to keep the [`IdempotencyKey`] for the handler.)
-    pub async fn begin_delivery<H: HeaderSource + ?Sized>(
+    /// The one call after verification, for both adapters, the queue's accept step and a custom
+    /// server: derives the event's key (by the [`KeyStrategy`]) and claims it, one store round
+    /// trip. `Ok`: this is the event's first delivery; run the handler with
+    /// [`Admitted::key`], then settle [`Admitted::claim`] ([`Claim::settle`]). `Err`: the answer
+    /// to send instead (a duplicate's `200`, `409`, `422`, `503`), already logged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use webhook_idempotency::IdempotencyGuard;
+    ///
+    /// let guard = IdempotencyGuard::default();
+    /// let (headers, body): ([(&str, &str); 0], _) = ([], br#"{"id":"evt_1"}"#);
+    /// let first = guard.admit(None, &headers[..], body).await.unwrap();
+    /// assert_eq!(first.key.as_str(), "evt_1");
+    /// first.claim.unwrap().complete(200).await.unwrap();
+    /// let again = guard.admit(None, &headers[..], body).await.unwrap_err();
+    /// assert_eq!((again.status(), again.message()), (200, "duplicate"));
+    /// # }
+    /// ```
+    pub async fn admit<H: HeaderSource + ?Sized>(
         &self,
         verified: Option<&Verified<'_>>,
         headers: &H,
         body: &[u8],
-    ) -> Outcome {
-        let key = self.key_for(verified, headers, body);
-        self.begin(&key, &Fingerprint::of(body)).await
+    ) -> Result<Admitted, Rejection> {
+        let key = self.delivery_key(verified, headers, body);
+        let outcome = self
+            .claim_stored(key.storage_key().to_owned(), &Fingerprint::of(body))
+            .await;
+        let claim = outcome.proceed()?;
+        Ok(Admitted { key, claim })
     }
 
     /// Claims the event `key` (one store round trip) and says what to do with this delivery.
     pub async fn begin(&self, key: &str, fingerprint: &Fingerprint) -> Outcome {
+        self.claim_stored(self.storage_key(key), fingerprint).await
+    }
+
+    /// [`begin`](Self::begin) with the key as stored.
+    async fn claim_stored(&self, storage_key: String, fingerprint: &Fingerprint) -> Outcome {
         let i = &*self.inner;
-        let storage_key = self.storage_key(key);
         let claim = Record::InFlight {
             token: new_token(),
             fingerprint: fingerprint.clone(),

@@ -1,9 +1,10 @@
 #![doc = include_str!("../README.md")]
 //! # API entry points
 //!
-//! [`IdempotencyGuard`] (built by [`GuardBuilder`]) with [`IdempotencyGuard::run`], or step by step
-//! [`IdempotencyGuard::delivery_key`], [`IdempotencyGuard::begin`] (what the adapters call) and
-//! [`IdempotencyGuard::begin_delivery`]; the [`Outcome`] and its [`Claim`]; the stores
+//! [`IdempotencyGuard`] (built by [`GuardBuilder`]): [`IdempotencyGuard::admit`] after
+//! verification (what both adapters and the queue's accept step call; it returns the
+//! [`Admitted`] key and [`Claim`]), [`IdempotencyGuard::run`] to wrap a handler in a custom
+//! server, or the lower-level [`IdempotencyGuard::begin`] and its [`Outcome`]; the stores
 //! [`MemoryStore`] and [`RedisStore`] ([`RedisStoreBuilder`]) behind the [`Store`] trait; keys by
 //! [`KeyStrategy`]; failures as [`StoreError`] and [`FailMode`]; Redis URLs in [`redis_target`].
 #![cfg_attr(
@@ -30,7 +31,8 @@ pub use delivery_key::IdempotencyKey;
 pub use error::StoreError;
 pub use fingerprint::Fingerprint;
 pub use guard::{
-    DEFAULT_LEASE, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, GuardBuilder, IdempotencyGuard,
+    Admitted, DEFAULT_LEASE, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, FailMode, GuardBuilder,
+    IdempotencyGuard,
 };
 pub use key::{KeyInput, KeyStrategy};
 pub use outcome::{Outcome, Ran};

@@ -1,6 +1,7 @@
-//! Keys derived from verified deliveries, end to end through `begin_delivery`.
+//! Keys derived from verified deliveries, end to end through `admit`, the entry point the
+//! adapters and the queue's accept step call.
 
-use webhook_idempotency::{IdempotencyGuard, KeyStrategy, Outcome};
+use webhook_idempotency::{IdempotencyGuard, KeyStrategy};
 use webhook_verify::{FixedClock, Scheme, Signer, Verifier};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -22,27 +23,34 @@ async fn standard_webhooks_deliveries_are_keyed_by_their_signed_webhook_id() {
     let headers = signer.sign("msg_1", NOW, body).unwrap();
     let verified = verifier().verify(&headers, body).unwrap();
 
-    let Outcome::First(claim) = guard.begin_delivery(Some(&verified), &headers, body).await else {
-        panic!("first");
-    };
+    let first = guard.admit(Some(&verified), &headers, body).await.unwrap();
+    assert_eq!(first.key.as_str(), "msg_1");
+    assert_eq!(first.key.storage_key(), "webhook:billing:msg_1");
+    let claim = first.claim.unwrap();
     assert_eq!(claim.key(), "webhook:billing:msg_1");
     claim.complete(200).await.unwrap();
 
     // The sender's retry: same id and body, new timestamp and signature.
     let retry = signer.sign("msg_1", NOW + 60, body).unwrap();
     let verified = verifier().verify(&retry, body).unwrap();
-    let outcome = guard.begin_delivery(Some(&verified), &retry, body).await;
-    assert!(
-        matches!(outcome, Outcome::Duplicate { status: 200 }),
-        "{outcome:?}"
+    let duplicate = guard
+        .admit(Some(&verified), &retry, body)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (duplicate.status(), duplicate.message()),
+        (200, "duplicate")
     );
 
     // Same signed id, different body: refused, never processed.
     let other = br#"{"type":"invoice.voided"}"#;
     let headers = signer.sign("msg_1", NOW, other).unwrap();
     let verified = verifier().verify(&headers, other).unwrap();
-    let outcome = guard.begin_delivery(Some(&verified), &headers, other).await;
-    assert!(matches!(outcome, Outcome::Conflict), "{outcome:?}");
+    let conflict = guard
+        .admit(Some(&verified), &headers, other)
+        .await
+        .unwrap_err();
+    assert_eq!(conflict.status(), 422);
 }
 
 #[tokio::test]
@@ -53,24 +61,24 @@ async fn an_unsigned_header_key_lets_a_replayed_body_through_as_documented() {
     let body = br#"{"action":"opened"}"#;
     let first = [("X-GitHub-Delivery", "d-1")];
     let replayed = [("X-GitHub-Delivery", "d-2")];
-    let Outcome::First(claim) = guard.begin_delivery(None, &first, body).await else {
-        panic!("first");
-    };
-    claim.complete(200).await.unwrap();
-    assert!(matches!(
-        guard.begin_delivery(None, &first, body).await,
-        Outcome::Duplicate { .. }
-    ));
+    let admitted = guard.admit(None, &first, body).await.unwrap();
+    admitted.claim.unwrap().complete(200).await.unwrap();
+    assert_eq!(
+        guard.admit(None, &first, body).await.unwrap_err().status(),
+        200
+    );
     // The warning on KeyStrategy::header: a fresh header value makes the same body new again.
-    assert!(guard.begin_delivery(None, &replayed, body).await.is_first());
+    assert!(guard.admit(None, &replayed, body).await.is_ok());
     // The default (signed data: here the body's SHA-256) would have caught it.
     let signed = IdempotencyGuard::default();
-    let Outcome::First(claim) = signed.begin_delivery(None, &first, body).await else {
-        panic!("first");
-    };
-    claim.complete(200).await.unwrap();
-    assert!(matches!(
-        signed.begin_delivery(None, &replayed, body).await,
-        Outcome::Duplicate { .. }
-    ));
+    let admitted = signed.admit(None, &first, body).await.unwrap();
+    admitted.claim.unwrap().complete(200).await.unwrap();
+    assert_eq!(
+        signed
+            .admit(None, &replayed, body)
+            .await
+            .unwrap_err()
+            .status(),
+        200
+    );
 }

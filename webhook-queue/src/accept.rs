@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use webhook_idempotency::{Fingerprint, IdempotencyGuard};
+use webhook_idempotency::IdempotencyGuard;
 use webhook_verify::{HeaderSource, Rejection, Verified};
 
 use crate::{Delivery, Queue};
@@ -173,9 +173,8 @@ impl Acceptor {
         let body: Bytes = body.into();
         let (key, claim) = match &self.guard {
             Some(guard) => {
-                let key = guard.key_for(Some(verified), headers, &body);
-                let claim = guard.begin(&key, &Fingerprint::of(&body)).await.proceed()?;
-                (key, claim)
+                let admitted = guard.admit(Some(verified), headers, &body).await?;
+                (admitted.key.as_str().to_owned(), admitted.claim)
             }
             None => {
                 let key = verified

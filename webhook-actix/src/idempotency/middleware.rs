@@ -9,7 +9,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage as _, ResponseError as _};
 use futures_util::future::LocalBoxFuture;
-use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard};
+use webhook_idempotency::{Admitted, Claim, IdempotencyGuard};
 use webhook_verify::{Rejection, Verified};
 
 use crate::{ActixHeaders, WebhookRejection, behind_verify, body};
@@ -76,22 +76,18 @@ where
                 Ok(body) => body,
                 Err(rejection) => return Ok(answer(req, rejection)),
             };
-            let key = {
-                let extensions = req.extensions();
-                let verified = extensions.get::<Verified<'static>>();
-                inner
-                    .guard
-                    .delivery_key(verified, &ActixHeaders::new(req.headers()), &body)
-            };
-            // The guard logs every outcome; nothing more to log here.
-            let outcome = inner
-                .guard
-                .begin(key.as_str(), &Fingerprint::of(&body))
-                .await;
-            let claim = match outcome.proceed() {
-                Ok(claim) => claim,
+            // Out of the extensions while the store answers (no borrow held across the await),
+            // back in for the handler. The guard logs every outcome; nothing more to log here.
+            let verified = req.extensions_mut().remove::<Verified<'static>>();
+            let headers = ActixHeaders::new(req.headers());
+            let admitted = inner.guard.admit(verified.as_ref(), &headers, &body).await;
+            let Admitted { key, claim } = match admitted {
+                Ok(admitted) => admitted,
                 Err(rejection) => return Ok(answer(req, rejection)),
             };
+            if let Some(verified) = verified {
+                req.extensions_mut().insert(verified);
+            }
 
             req.set_payload(body::hand_on(payload, body));
             req.extensions_mut().insert(key);

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::Request;
 use http_body::Body as HttpBody;
 use tower_service::Service;
-use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard};
+use webhook_idempotency::{Admitted, Claim, IdempotencyGuard};
 use webhook_verify::{Rejection, Verified};
 
 use super::{IdempotencyLayer, ResponseFuture};
@@ -127,10 +127,8 @@ where
         Ok(body) => body,
         Err(rejection) => return Ok(answer(rejection)),
     };
-    let key = guard.delivery_key(Some(verified), &parts.headers, &body);
-    let outcome = guard.begin(key.as_str(), &Fingerprint::of(&body)).await;
-    let claim = match outcome.proceed() {
-        Ok(claim) => claim,
+    let Admitted { key, claim } = match guard.admit(Some(verified), &parts.headers, &body).await {
+        Ok(admitted) => admitted,
         Err(rejection) => return Ok(answer(rejection)),
     };
 
