@@ -41,10 +41,7 @@ pub fn verifier() -> Verifier {
 /// The headers a sender sends with `body` (`X-Webhook-Signature: sha256=<hex>`), signed with
 /// `secret`.
 pub fn sign_with(secret: &str, body: &[u8]) -> Vec<(String, String)> {
-    Signer::new(Scheme::hmac_sha256(), secret)
-        .unwrap()
-        .sign("", now(), body)
-        .unwrap()
+    sign_at(Scheme::hmac_sha256(), secret, now(), body)
 }
 
 /// [`sign_with`] the receivers' [`SECRET`].
@@ -52,14 +49,7 @@ pub fn sign(body: &[u8]) -> Vec<(String, String)> {
     sign_with(SECRET, body)
 }
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    i64::try_from(secs).unwrap()
-}
+pub use webhook_testkit::{now, sign_at};
 
 /// An `{id, type, created_at, data: {object}}` event: its idempotency key is `id`.
 pub fn event(id: &str, event_type: &str) -> Vec<u8> {

@@ -9,11 +9,13 @@
 mod cluster;
 mod process;
 mod server;
+mod signing;
 mod tls;
 mod wire;
 
 pub use cluster::RedisCluster;
 pub use server::RedisServer;
+pub use signing::{now, sign_at};
 pub use wire::{UntilClosed, read_until_closed};
 
 /// A port on 127.0.0.1 that was free a moment ago.

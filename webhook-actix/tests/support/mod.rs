@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_http::BoxedPayloadStream;
 use actix_web::body::MessageBody;
@@ -13,29 +12,14 @@ use actix_web::test::TestRequest;
 use actix_web::{HttpResponse, test, web};
 use bytes::Bytes;
 use futures_util::stream;
-use webhook_verify::{Scheme, Signer, Verified};
+use webhook_verify::{Scheme, Verified};
 
 pub const SECRET: &str = "your-webhook-secret";
 pub const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const BODY: &[u8] =
     br#"{"event":"user.created","timestamp":"2023-06-20T14:15:30Z","data":{"id":"user_123"}}"#;
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    i64::try_from(secs).unwrap()
-}
-
-/// The signature headers of `body` under `scheme` and `secret`, with id `msg_1` and timestamp `at`.
-pub fn sign_at(scheme: Scheme, secret: &str, at: i64, body: &[u8]) -> Vec<(String, String)> {
-    Signer::new(scheme, secret)
-        .unwrap()
-        .sign("msg_1", at, body)
-        .unwrap()
-}
+pub use webhook_testkit::{now, sign_at};
 
 /// The signature headers of `body` under `scheme` and `secret`, signed now.
 pub fn sign(scheme: Scheme, secret: &str, body: &[u8]) -> Vec<(String, String)> {

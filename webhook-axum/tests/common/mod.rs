@@ -1,12 +1,12 @@
 //! One helper to start a real server and talk to it over TCP.
 #![allow(dead_code, reason = "each test file uses part of the helpers")]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use webhook_verify::{Scheme, Signer};
+use webhook_verify::Scheme;
 
 /// The secret most tests sign with.
 pub const SECRET: &str = "test-secret";
@@ -19,21 +19,7 @@ pub async fn spawn(app: Router) -> String {
     format!("http://{addr}")
 }
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// The headers `scheme` sends for `body`, signed with `secret` at `timestamp`, id `msg_1`.
-pub fn sign_at(scheme: Scheme, secret: &str, timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
-    Signer::new(scheme, secret)
-        .unwrap()
-        .sign("msg_1", timestamp, body)
-        .unwrap()
-}
+pub use webhook_testkit::{now, sign_at};
 
 /// `sign_at` now with the `hmac-sha256` scheme and [`SECRET`].
 pub fn sign(body: &[u8]) -> Vec<(String, String)> {
