@@ -8,7 +8,7 @@ use webhook_verify::{Verified, Verifier};
 
 use crate::body::ReadBody;
 use crate::rejection::{WebhookRejection, refuse};
-use crate::verify::{accepted_span, check};
+use crate::verify::{accepted_span, check, raise_extractor_limit};
 
 /// Extractor that verifies the request, then runs the inner extractor `E` (`Json<T>`, `Bytes`,
 /// `String`, `Form<T>`, ...) on the same bytes: the body is never parsed before it is verified.
@@ -71,7 +71,9 @@ where
         .map_err(|rejection| refuse(rejection, parts.uri.path()))?;
         let verified = check(&verifier, &parts.headers, &parts.uri, &body)?;
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
+        let body_len = body.len();
         let request = Request::from_parts(parts, Body::from(body));
+        let request = raise_extractor_limit(request, body_len, verifier.body_limit());
         let payload = E::from_request(request, state)
             .instrument(span)
             .await

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 use webhook_verify::Rejection;
 
-use super::{Shared, accepted_span, check};
+use super::{Shared, accepted_span, check, raise_extractor_limit};
 use crate::body::ReadBody;
 use crate::rejection::{WebhookRejection, refuse};
 
@@ -111,6 +111,8 @@ where
         Ok(verified) => {
             let span = accepted_span(&verified);
             request.extensions_mut().insert(verified);
+            let limit = shared.verifier.body_limit();
+            let mut request = raise_extractor_limit(request, body.len(), limit);
             *request.body_mut() = Body::from(body);
             State::Calling {
                 future: match &span {

@@ -28,8 +28,10 @@
 //! `tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new(layer.signature_headers().to_vec())`
 //! outermost.
 //!
-//! axum's own body extractors apply `DefaultBodyLimit` (2 MiB) again behind the layer: with a
-//! larger [`body_limit`](webhook_verify::VerifierBuilder::body_limit), raise it there too.
+//! axum's own body extractors apply `DefaultBodyLimit` (2 MiB) again behind the layer. A verified
+//! body larger than that (with a larger [`body_limit`](webhook_verify::VerifierBuilder::body_limit))
+//! gets the verifier's limit for its extractors, as `webhook-actix` does for its extractor
+//! configs: what was verified is never refused for its size behind the layer.
 //!
 //! # Example
 //!
@@ -63,7 +65,10 @@ pub use service::VerifyWebhook;
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName, Uri};
+use axum::extract::DefaultBodyLimit;
+use http::{HeaderMap, HeaderName, Request, Uri};
+use tower_layer::Layer as _;
+use tower_service::Service;
 use webhook_verify::{Rejection, Verified, Verifier, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
@@ -124,5 +129,46 @@ pub(crate) fn mark_sensitive(headers: &mut HeaderMap, names: &[HeaderName]) {
         if names.contains(name) {
             value.set_sensitive(true);
         }
+    }
+}
+
+/// axum's own default extractor limit (`DefaultBodyLimit`): 2 MiB.
+const AXUM_DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Lets the extractors behind the layer read a verified body over axum's default limit: the
+/// request gets `DefaultBodyLimit::max(limit)`, as that layer would set it.
+pub(crate) fn raise_extractor_limit<B>(
+    request: Request<B>,
+    body_len: usize,
+    limit: usize,
+) -> Request<B> {
+    if body_len <= AXUM_DEFAULT_BODY_LIMIT {
+        return request;
+    }
+    let mut mark = DefaultBodyLimit::max(limit).layer(ReturnRequest);
+    match mark.call(request).into_inner() {
+        Ok(request) => request,
+        Err(never) => match never {},
+    }
+}
+
+/// The service `DefaultBodyLimit` wraps to mark a request: it hands the request back.
+#[derive(Clone, Copy)]
+struct ReturnRequest;
+
+impl<B> Service<Request<B>> for ReturnRequest {
+    type Response = Request<B>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Request<B>, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        std::future::ready(Ok(request))
     }
 }
