@@ -1,6 +1,7 @@
 //! Verify that a webhook delivery really came from its sender — constant time, over the raw
-//! bytes, with timestamp tolerance and secret rotation — for Standard Webhooks (and Svix), Stripe,
-//! GitHub, Slack, Shopify and any plain HMAC-SHA256 sender. No web framework, no async runtime:
+//! bytes, with timestamp tolerance and secret rotation — for Standard Webhooks (and Svix, Clerk,
+//! Resend), Stripe, GitHub, Slack, Shopify, Zoom, Paddle, Twitch, Linear, Dropbox, Meta, GitLab,
+//! Mailgun, Twilio, Square, HubSpot and any plain HMAC-SHA256 sender (see [`Scheme`]'s table). No web framework, no async runtime:
 //! call it from any server, or use `webhook-axum` / `webhook-actix` for one-line integration.
 //!
 //! ```
@@ -27,15 +28,16 @@
 //!   candidate signature is tried whatever matched first, so timing does not depend on secrets.
 //! - **No copies, no allocation.** The signed content (`{id}.{timestamp}.` then the body) is
 //!   streamed into the MAC; each secret's keyed HMAC state is computed once, when the
-//!   [`Verifier`] is built. [`Verifier::verify`] performs no heap allocation (a test proves it
-//!   under a counting allocator).
+//!   [`Verifier`] is built. [`Verifier::verify`] performs no heap allocation for the schemes
+//!   signed in headers (a test proves it under a counting allocator); Mailgun's and Linear's
+//!   bodies and Twilio's form parameters are parsed, which allocates.
 //! - **Nothing leaks.** No error message, `Debug` output or log line contains a secret or the
 //!   expected signature. [`Secret`]s and keyed MAC states are zeroized on drop.
 //! - **Strict headers.** Header names match case-insensitively; a header repeated with
 //!   different values is refused as ambiguous; a `webhook-id` or timestamp containing `.` is
 //!   refused, as Standard Webhooks requires.
-//! - **Timestamps.** Timestamped schemes refuse deliveries more than 300 s (configurable) away
-//!   from now in either direction; [`VerifierBuilder::allow_any_timestamp`] opts out.
+//! - **Timestamps.** Timestamped schemes refuse deliveries more than 300 s (or the provider's
+//!   documented tolerance; configurable) away from now in either direction; [`VerifierBuilder::allow_any_timestamp`] opts out.
 //! - **Never panics** on any input (fuzzed: `fuzz/fuzz_targets/verify.rs`).
 //!
 //! Body size limits are the adapters' job (they refuse a body over the limit before reading it
@@ -55,6 +57,7 @@ mod headers;
 mod mac;
 pub mod receiver;
 mod rejection;
+mod request;
 mod scheme;
 mod secret;
 pub mod server;
@@ -67,9 +70,10 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use headers::HeaderSource;
 pub use rejection::Rejection;
-pub use scheme::{Encoding, HmacSha256, Scheme, UnknownScheme};
+pub use request::Request;
+pub use scheme::{Encoding, HmacSha256, KEPT_HEADERS, Provider, Scheme, UnknownScheme};
 pub use secret::Secret;
-pub use signer::Signer;
+pub use signer::{SignedDelivery, Signer};
 pub use timestamp::DEFAULT_TOLERANCE;
 pub use verified::Verified;
 pub use verifier::{Verifier, VerifierBuilder};
