@@ -58,9 +58,62 @@ impl Command {
 /// `--scheme`, shared by every command that signs or verifies.
 #[derive(Args)]
 pub struct SchemeArg {
-    /// Signature scheme: hmac-sha256, standard, stripe, github, slack or shopify.
-    #[arg(long, value_name = "SCHEME", default_value = "hmac-sha256", value_parser = parse_scheme)]
+    #[arg(
+        long,
+        value_name = "SCHEME",
+        default_value = "hmac-sha256",
+        value_parser = parse_scheme,
+        help = "Signature scheme (see --help for each one's secret)",
+        long_help = scheme_help()
+    )]
     pub scheme: Scheme,
+}
+
+/// The `--scheme` help, from the library's one list of providers: each name (and aliases) with
+/// what its `--secret` is.
+pub fn scheme_help() -> String {
+    let mut text = String::from("Signature scheme, and what its --secret is:");
+    for provider in Scheme::providers() {
+        text.push_str("\n  ");
+        text.push_str(provider.name);
+        if !provider.aliases.is_empty() {
+            text.push_str(&format!(" ({})", provider.aliases.join(", ")));
+        }
+        text.push_str(": ");
+        text.push_str(provider.secret_is);
+        if provider.requires_url {
+            text.push_str(" [signs the URL: needs --url]");
+        }
+    }
+    text
+}
+
+/// `--url` / `--method`: the request as the sender made it, for the schemes that sign it.
+#[derive(Args)]
+pub struct RequestArgs {
+    /// The full URL the sender requested (scheme, host, path, query), for the schemes that sign
+    /// it (twilio, square, hubspot)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The request's method, for the schemes that sign it (hubspot)
+    #[arg(long, value_name = "METHOD", default_value = "POST")]
+    pub method: String,
+}
+
+impl RequestArgs {
+    /// The request, or a usage error when the scheme signs the URL and none was given.
+    pub fn request(
+        &self,
+        scheme: &Scheme,
+    ) -> Result<Option<webhook_verify::Request<'_>>, CliError> {
+        match &self.url {
+            Some(url) => Ok(Some(webhook_verify::Request::new(&self.method, url))),
+            None if scheme.requires_url() => Err(CliError::usage(format!(
+                "scheme {scheme} signs the request URL: give --url URL"
+            ))),
+            None => Ok(None),
+        }
+    }
 }
 
 fn parse_scheme(name: &str) -> Result<Scheme, UnknownScheme> {

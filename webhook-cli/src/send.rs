@@ -101,7 +101,13 @@ pub fn run(args: SendArgs) -> Result<(), CliError> {
         USER_AGENT,
         HeaderValue::from_static(concat!("webhook-cli/", env!("CARGO_PKG_VERSION"))),
     );
-    for (name, value) in signer.sign(&id, now, &body).map_err(CliError::config)? {
+    let url = args.url.to_string();
+    let request = webhook_verify::Request::post(&url);
+    let signed = signer
+        .sign_delivery(Some(&request), &id, now, &body)
+        .map_err(CliError::config)?;
+    let body = signed.body;
+    for (name, value) in signed.headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(CliError::usage)?;
         let value = HeaderValue::from_str(&value).map_err(CliError::usage)?;
         headers.append(name, value);

@@ -3,7 +3,7 @@
 use clap::Args;
 use webhook_verify::Signer;
 
-use crate::args::{BodyArg, SchemeArg};
+use crate::args::{BodyArg, RequestArgs, SchemeArg};
 use crate::error::CliError;
 use crate::secrets::SecretArgs;
 use crate::{body, ids, output};
@@ -27,21 +27,32 @@ pub struct SignArgs {
     timestamp: Option<i64>,
     #[command(flatten)]
     body: BodyArg,
+    #[command(flatten)]
+    request: RequestArgs,
+    /// Also print the body to send (after the headers and an empty line), for the schemes
+    /// that sign inside the body (mailgun, linear); implied for them
+    #[arg(long)]
+    print_body: bool,
 }
 
 /// Signs the body and prints one `Name: value` line per header.
 pub fn run(args: SignArgs) -> Result<(), CliError> {
+    let request = args.request.request(&args.scheme.scheme)?;
     let signer = Signer::with_secrets(args.scheme.scheme, args.secrets.resolve()?)
         .map_err(CliError::config)?;
     let body = body::read(args.body.body_file.as_deref(), u64::MAX)?;
     let id = args.id.unwrap_or_else(|| ids::fresh("msg"));
     let timestamp = args.timestamp.unwrap_or_else(ids::now_unix);
-    let headers = signer
-        .sign(&id, timestamp, &body)
+    let signed = signer
+        .sign_delivery(request.as_ref(), &id, timestamp, &body)
         .map_err(CliError::config)?;
-    let mut text = String::new();
-    for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\n"));
+    let mut text = Vec::new();
+    for (name, value) in &signed.headers {
+        text.extend_from_slice(format!("{name}: {value}\n").as_bytes());
     }
-    output::stdout(text.as_bytes())
+    if args.print_body || signed.body != body {
+        text.push(b'\n');
+        text.extend_from_slice(&signed.body);
+    }
+    output::stdout(&text)
 }

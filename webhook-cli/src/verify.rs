@@ -4,7 +4,7 @@ use clap::Args;
 use http::HeaderMap;
 use webhook_verify::{DEFAULT_BODY_LIMIT, FixedClock, Verifier};
 
-use crate::args::{BodyArg, HeaderArg, SchemeArg, ToleranceArgs, parse_header};
+use crate::args::{BodyArg, HeaderArg, RequestArgs, SchemeArg, ToleranceArgs, parse_header};
 use crate::error::CliError;
 use crate::secrets::SecretArgs;
 use crate::{body, output};
@@ -28,6 +28,8 @@ pub struct VerifyArgs {
     headers: Vec<HeaderArg>,
     #[command(flatten)]
     body: BodyArg,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Check timestamps against this Unix time instead of the system clock.
     #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     now: Option<i64>,
@@ -43,6 +45,7 @@ pub struct VerifyArgs {
 
 /// Verifies the delivery: `valid` on stdout and `Ok`, or the reason as [`CliError::Failed`].
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
+    let request = args.request.request(&args.scheme.scheme)?;
     let mut builder = Verifier::builder(args.scheme.scheme)
         .secrets(args.secrets.resolve()?)
         .body_limit(args.body_limit);
@@ -62,16 +65,21 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         .saturating_add(1);
     let body = body::read(args.body.body_file.as_deref(), max)?;
 
-    match verifier.verify(&headers, &body) {
+    let result = match &request {
+        Some(request) => verifier.verify_request(request, &headers, &body),
+        None => verifier.verify(&headers, &body),
+    };
+    match result {
         Ok(verified) => {
             if args.verbose {
                 eprintln!(
-                    "scheme={} webhook_id={} timestamp={} secret_index={}",
+                    "scheme={} webhook_id={} timestamp={} event_type={} secret_index={}",
                     verified.scheme,
                     verified.webhook_id.as_deref().unwrap_or("-"),
                     verified
                         .timestamp
                         .map_or_else(|| "-".to_owned(), |t| t.to_string()),
+                    verified.event_type.as_deref().unwrap_or("-"),
                     verified.secret_index,
                 );
             }

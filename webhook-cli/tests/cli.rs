@@ -1113,3 +1113,160 @@ fn send_to_https_without_the_rustls_feature_exits_2() {
     );
     assert_usage_error(&run, "rustls");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The providers added with one file each: sign → verify, URLs, bodies signed inside.
+
+/// Scheme, secret, extra options for both `sign` and `verify`.
+const NEW_SCHEMES: [(&str, &str, &[&str]); 9] = [
+    ("zoom", "zoom-secret-token", &[]),
+    ("paddle", "pdl_ntfset_secret", &[]),
+    ("twitch", "twitch-subscription-secret", &[]),
+    ("dropbox", "dropbox-app-secret", &[]),
+    ("meta", "meta-app-secret", &[]),
+    ("gitlab", "glwt-secret-token", &[]),
+    (
+        "square",
+        "square-key",
+        &["--url", "https://example.com/square"],
+    ),
+    (
+        "hubspot",
+        "hubspot-secret",
+        &[
+            "--url",
+            "https://example.com/hubspot?x=1",
+            "--method",
+            "POST",
+        ],
+    ),
+    (
+        "twilio",
+        "twilio-token",
+        &["--url", "https://example.com/sms"],
+    ),
+];
+
+#[test]
+fn new_schemes_sign_then_verify_and_refuse_a_tampered_body() {
+    for (scheme, secret, extra) in NEW_SCHEMES {
+        let mut sign_args = vec!["--id", "msg_1", "--timestamp", "1700000000"];
+        sign_args.extend_from_slice(extra);
+        let body: &[u8] = if scheme == "twilio" {
+            b"Body=hello&From=%2B14155550100&To=%2B14155550199"
+        } else {
+            BODY
+        };
+        let headers = sign(scheme, secret, &sign_args, body);
+        assert!(!headers.is_empty(), "{scheme} printed no header");
+        let mut verify_args = vec!["--now", "1700000000"];
+        verify_args.extend_from_slice(extra);
+        let run = verify(
+            scheme,
+            &["old-secret", secret],
+            &headers,
+            &verify_args,
+            body,
+        );
+        assert_valid(&run);
+        if scheme != "gitlab" {
+            let run = verify(scheme, &[secret], &headers, &verify_args, b"tampered");
+            assert_invalid(&run, "invalid");
+        }
+    }
+}
+
+#[test]
+fn twilio_s_published_example_verifies_with_its_url() {
+    let form = b"CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212";
+    let headers = ["X-Twilio-Signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ=".to_owned()];
+    let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    assert_valid(&verify(
+        "twilio",
+        &["12345"],
+        &headers,
+        &["--url", url],
+        form,
+    ));
+    // With its default port, as Twilio's SDKs accept it.
+    let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+    assert_valid(&verify(
+        "twilio",
+        &["12345"],
+        &headers,
+        &["--url", with_port],
+        form,
+    ));
+    let other = "https://mycompany.com/myapp.php?foo=1&bar=3";
+    assert_invalid(
+        &verify("twilio", &["12345"], &headers, &["--url", other], form),
+        "no signature matches",
+    );
+}
+
+#[test]
+fn url_signed_schemes_without_url_exit_2() {
+    for scheme in ["twilio", "square", "hubspot"] {
+        let run = verify(scheme, &["k"], &["X-Any: 1".to_owned()], &[], BODY);
+        assert_usage_error(&run, "--url");
+        let run = webhook(&["sign", "--scheme", scheme, "--secret", "k"], BODY);
+        assert_usage_error(&run, "--url");
+    }
+}
+
+#[test]
+fn mailgun_and_linear_sign_into_the_body_which_then_verifies() {
+    for scheme in ["mailgun", "linear"] {
+        let run = webhook(
+            &[
+                "sign",
+                "--scheme",
+                scheme,
+                "--secret",
+                "signing-key",
+                "--id",
+                "tok_1",
+                "--timestamp",
+                "1700000000",
+            ],
+            br#"{"type":"Issue"}"#,
+        );
+        assert_eq!(run.code, 0, "{scheme}: {}", run.stderr);
+        let (head, body) = match run.stdout.strip_prefix('\n') {
+            Some(body) => ("", body),
+            None => run
+                .stdout
+                .split_once("\n\n")
+                .expect("headers, blank line, body"),
+        };
+        let headers: Vec<String> = head
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let headers = if headers.is_empty() {
+            vec!["Content-Type: application/json".to_owned()]
+        } else {
+            headers
+        };
+        let run = verify(
+            scheme,
+            &["signing-key"],
+            &headers,
+            &["--now", "1700000000"],
+            body.as_bytes(),
+        );
+        assert_valid(&run);
+    }
+}
+
+#[test]
+fn scheme_help_lists_every_scheme_with_what_its_secret_is() {
+    let run = webhook(&["verify", "--help"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for provider in Scheme::providers() {
+        assert!(run.stdout.contains(provider.name), "{}", provider.name);
+        assert!(run.stdout.contains(provider.secret_is), "{}", provider.name);
+    }
+    assert!(run.stdout.contains("svix"));
+}

@@ -48,6 +48,13 @@ pub enum VerifyError {
         /// The encoding the scheme expects (`hex`, `base64`).
         encoding: &'static str,
     },
+    /// The body does not hold what the scheme reads from it (Mailgun's `signature`, Linear's
+    /// `webhookTimestamp`).
+    #[error("malformed body: {reason}")]
+    MalformedBody {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The signatures are well formed but none matches the body under any configured secret.
     #[error("no signature matches the body")]
     NoMatchingSignature,
@@ -91,6 +98,14 @@ pub enum VerifyError {
         /// What is missing.
         what: &'static str,
     },
+    /// The scheme signs the request's URL (Twilio, Square, HubSpot) but the verifier was given
+    /// none: a configuration error (answer `500`), found at start-up with
+    /// [`Scheme::requires_url`](crate::Scheme::requires_url).
+    #[error("scheme {scheme} signs the request URL: verify with Verifier::verify_request")]
+    MissingRequestUrl {
+        /// The scheme's name.
+        scheme: &'static str,
+    },
 }
 
 impl VerifyError {
@@ -107,6 +122,7 @@ impl VerifyError {
                 | Self::NoSecret
                 | Self::EmptySecret { .. }
                 | Self::MissingSignInput { .. }
+                | Self::MissingRequestUrl { .. }
         )
     }
 }

@@ -68,7 +68,7 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     }
 }
 
-struct Ambiguous;
+pub(crate) struct Ambiguous;
 
 fn single<'h, H: HeaderSource + ?Sized>(
     headers: &'h H,
@@ -84,18 +84,35 @@ fn single<'h, H: HeaderSource + ?Sized>(
     Ok(Some(first))
 }
 
+/// A [`HeaderSource`] seen through a vtable, so that providers can be plain function pointers.
+pub(crate) trait Lookup<'h> {
+    /// The header's single value (see [`HeaderSource::unique`]).
+    fn single(&self, name: &str) -> Result<Option<&'h [u8]>, Ambiguous>;
+}
+
+/// Wraps any (possibly unsized) [`HeaderSource`] as a [`Lookup`].
+pub(crate) struct Source<'h, H: ?Sized>(pub(crate) &'h H);
+
+impl<'h, H: HeaderSource + ?Sized> Lookup<'h> for Source<'h, H> {
+    fn single(&self, name: &str) -> Result<Option<&'h [u8]>, Ambiguous> {
+        single(self.0, name)
+    }
+}
+
 /// The header's single value, or the typed error when it is absent or ambiguous. Allocation-free.
-pub(crate) fn required<'h, H: HeaderSource + ?Sized>(
-    headers: &'h H,
+pub(crate) fn required<'h>(
+    headers: &dyn Lookup<'h>,
     name: &Cow<'static, str>,
 ) -> Result<&'h [u8], VerifyError> {
     optional(headers, name)?.ok_or_else(|| VerifyError::MissingHeader { name: name.clone() })
 }
 
 /// The header's single value if present, an error when ambiguous. Allocation-free.
-pub(crate) fn optional<'h, H: HeaderSource + ?Sized>(
-    headers: &'h H,
+pub(crate) fn optional<'h>(
+    headers: &dyn Lookup<'h>,
     name: &Cow<'static, str>,
 ) -> Result<Option<&'h [u8]>, VerifyError> {
-    single(headers, name).map_err(|Ambiguous| VerifyError::AmbiguousHeader { name: name.clone() })
+    headers
+        .single(name)
+        .map_err(|Ambiguous| VerifyError::AmbiguousHeader { name: name.clone() })
 }

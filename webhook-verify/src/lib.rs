@@ -3,7 +3,10 @@
 //!
 //! [`Verifier`] (built by [`VerifierBuilder`]) verifies, [`Signer`] signs, [`Scheme`] picks the
 //! sender's scheme, [`Verified`] is what a verification learned, [`VerifyError`] why it failed and
-//! [`Rejection`] what to answer. [`server`] holds the server limits table
+//! [`Rejection`] what to answer; [`Request`] carries the method and URL for the schemes that
+//! sign them ([`Scheme::requires_url`]), and each scheme's [`Provider`] says what it needs
+//! ([`KEPT_HEADERS`] is their union). [`receiver`] is the framework-free receiver core both
+//! adapters use; [`server`] holds the server limits table
 //! ([`ServerLimits`](server::ServerLimits)); [`envelope`] parses the sender documents' payloads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,6 +23,7 @@ mod headers;
 mod mac;
 pub mod receiver;
 mod rejection;
+mod request;
 mod scheme;
 mod secret;
 pub mod server;
@@ -32,9 +36,10 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use headers::HeaderSource;
 pub use rejection::Rejection;
-pub use scheme::{Encoding, HmacSha256, Scheme, UnknownScheme};
+pub use request::Request;
+pub use scheme::{Encoding, HmacSha256, KEPT_HEADERS, Provider, Scheme, UnknownScheme};
 pub use secret::Secret;
-pub use signer::Signer;
+pub use signer::{SignedDelivery, Signer};
 pub use timestamp::DEFAULT_TOLERANCE;
 pub use verified::Verified;
 pub use verifier::{Verifier, VerifierBuilder};

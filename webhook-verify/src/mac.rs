@@ -1,7 +1,8 @@
 //! The streaming HMAC-SHA256 core: keyed once, cloned per delivery, compared in constant time.
 
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Length of an HMAC-SHA256 tag.
@@ -32,6 +33,49 @@ impl KeyedMac {
         }
         mac.finalize().into_bytes().into()
     }
+}
+
+/// Length of an HMAC-SHA1 tag (Twilio).
+pub(crate) const SHA1_TAG_LEN: usize = 20;
+
+/// An HMAC-SHA1 state with the key already absorbed, for the one provider that still signs with
+/// SHA-1 (Twilio). Zeroized on drop like [`KeyedMac`].
+#[derive(Clone)]
+pub(crate) struct KeyedSha1(Hmac<Sha1>);
+
+impl KeyedSha1 {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        match Hmac::<Sha1>::new_from_slice(key) {
+            Ok(mac) => Self(mac),
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        }
+    }
+
+    /// The tag of the concatenation of `parts`.
+    pub(crate) fn tag(&self, parts: &[&[u8]]) -> [u8; SHA1_TAG_LEN] {
+        let mut mac = self.0.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// SHA-256 of the concatenation of `parts` (token comparison, Twilio's `bodySHA256`).
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; TAG_LEN] {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part);
+    }
+    hash.finalize().into()
+}
+
+/// Constant-time equality of two byte strings of public length.
+pub(crate) fn bytes_equal(a: &[u8], b: &[u8]) -> subtle::Choice {
+    if a.len() != b.len() {
+        return subtle::Choice::from(0);
+    }
+    a.ct_eq(b)
 }
 
 /// Constant-time equality of a computed tag and a candidate of any length.

@@ -2,8 +2,26 @@
 
 use std::fmt;
 
-use crate::scheme::SignKey;
-use crate::{Scheme, Secret, VerifyError};
+use crate::scheme::{SignInput, SignKey};
+use crate::{Request, Scheme, Secret, VerifyError};
+
+/// A delivery ready to send: its headers, and its body (changed only by the schemes that sign
+/// inside the body: `mailgun` writes its `signature` object, `linear` its `webhookTimestamp`).
+///
+/// ```
+/// use webhook_verify::{Scheme, Signer};
+/// let signed = Signer::new(Scheme::github(), "k")?.sign_delivery(None, "", 0, b"{}")?;
+/// assert_eq!(signed.body, b"{}");
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedDelivery {
+    /// The headers to send, as `(name, value)` pairs.
+    pub headers: Vec<(String, String)>,
+    /// The body to send.
+    pub body: Vec<u8>,
+}
 
 /// Produces the signature headers of a scheme for a body.
 ///
@@ -61,8 +79,8 @@ impl Signer {
 
     /// The headers to send with `body`, as `(name, value)` pairs.
     ///
-    /// `id` is the delivery's id (signed by `standard`, ignored by the others) and `timestamp`
-    /// its Unix time (signed by `standard`, `stripe` and `slack`).
+    /// `id` is the delivery's id (signed by `standard` and `twitch`, sent by `gitlab`, Mailgun's
+    /// token) and `timestamp` its Unix time (signed by the timestamped schemes).
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Signer};
@@ -71,13 +89,57 @@ impl Signer {
     /// assert_eq!(headers[0], ("webhook-id".to_owned(), "msg_1".to_owned()));
     /// # Ok::<(), webhook_verify::VerifyError>(())
     /// ```
+    ///
+    /// Schemes that sign the URL (`twilio`, `square`, `hubspot`) or write into the body
+    /// (`mailgun`, and `linear` when the body's `webhookTimestamp` differs) need
+    /// [`sign_delivery`](Self::sign_delivery): here they are a [`VerifyError::MissingSignInput`].
     pub fn sign(
         &self,
         id: &str,
         timestamp: i64,
         body: &[u8],
     ) -> Result<Vec<(String, String)>, VerifyError> {
-        self.scheme.sign(&self.keys, id, timestamp, body)
+        let signed = self.sign_delivery(None, id, timestamp, body)?;
+        if signed.body != body {
+            return Err(VerifyError::MissingSignInput {
+                scheme: self.scheme.name(),
+                what: "the body rewritten (Signer::sign_delivery)",
+            });
+        }
+        Ok(signed.headers)
+    }
+
+    /// Signs a whole delivery: the request (method and URL, for the schemes that sign them),
+    /// the delivery id and Unix timestamp (for the schemes that sign or send them), the body.
+    /// Returns the headers and the body to send.
+    ///
+    /// ```
+    /// use webhook_verify::{Request, Scheme, Signer, Verifier};
+    /// let request = Request::post("https://example.com/twilio");
+    /// let signed = Signer::new(Scheme::twilio(), "auth-token")?
+    ///     .sign_delivery(Some(&request), "", 0, b"Body=hi&From=%2B1")?;
+    /// let verifier = Verifier::new(Scheme::twilio(), "auth-token")?;
+    /// verifier.verify_request(&request, &signed.headers, &signed.body)?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn sign_delivery(
+        &self,
+        request: Option<&Request<'_>>,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<SignedDelivery, VerifyError> {
+        let signed = self.scheme.sign(&SignInput {
+            keys: &self.keys,
+            id,
+            timestamp,
+            body,
+            request,
+        })?;
+        Ok(SignedDelivery {
+            headers: signed.headers,
+            body: signed.body.unwrap_or_else(|| body.to_vec()),
+        })
     }
 
     /// The scheme this signer signs for.

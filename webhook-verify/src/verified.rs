@@ -31,11 +31,26 @@ pub struct Verified<'a> {
     pub webhook_id: Option<Cow<'a, str>>,
     /// The signed timestamp (Unix seconds) when the scheme signs one.
     pub timestamp: Option<i64>,
+    /// The event's type when the sender sends one in a header or the signed body
+    /// (`X-GitHub-Event`, `X-Shopify-Topic`, `Twitch-Eventsub-Subscription-Type`, Mailgun's
+    /// `event-data.event`, ...). A routing hint, not always covered by the signature.
+    pub event_type: Option<Cow<'a, str>>,
     /// Which configured secret matched, counting from 0 in the order they were added.
     pub secret_index: usize,
 }
 
-impl Verified<'_> {
+impl<'a> Verified<'a> {
+    /// A result with only the scheme and the matching secret (the other fields empty).
+    pub(crate) fn new(scheme: &'static str, secret_index: usize) -> Self {
+        Self {
+            scheme,
+            webhook_id: None,
+            timestamp: None,
+            event_type: None,
+            secret_index,
+        }
+    }
+
     /// Detaches the result from the request headers it borrowed from.
     ///
     /// ```
@@ -49,6 +64,7 @@ impl Verified<'_> {
             scheme: self.scheme,
             webhook_id: self.webhook_id.map(|id| Cow::Owned(id.into_owned())),
             timestamp: self.timestamp,
+            event_type: self.event_type.map(|t| Cow::Owned(t.into_owned())),
             secret_index: self.secret_index,
         }
     }

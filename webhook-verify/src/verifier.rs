@@ -4,11 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::scheme::VerifyKey;
+use crate::headers::Source;
+use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
 use crate::{
-    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Scheme, Secret, Verified,
-    VerifyError,
+    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request, Scheme, Secret,
+    Verified, VerifyError,
 };
 
 /// Checks that a delivery was signed by the sender, over the raw body bytes.
@@ -69,6 +70,7 @@ impl Verifier {
             scheme,
             secrets: Vec::new(),
             time: TimestampPolicy::default(),
+            tolerance_set: false,
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
         }
@@ -88,8 +90,42 @@ impl Verifier {
     /// assert_eq!(verifier.verify(&forged, b"{}").unwrap_err(), VerifyError::NoMatchingSignature);
     /// # Ok::<(), VerifyError>(())
     /// ```
+    ///
+    /// A scheme that signs the URL ([`Scheme::requires_url`]) needs
+    /// [`verify_request`](Self::verify_request): without a URL this is
+    /// [`VerifyError::MissingRequestUrl`], a configuration error (`500`), never a `401`.
     pub fn verify<'h, H: HeaderSource + ?Sized>(
         &self,
+        headers: &'h H,
+        body: &[u8],
+    ) -> Result<Verified<'h>, VerifyError> {
+        self.check(None, headers, body)
+    }
+
+    /// Verifies a delivery with the request's method and full URL, as the sender requested it:
+    /// required by the schemes that sign them (`twilio`, `square`, `hubspot`), ignored by the
+    /// others.
+    ///
+    /// ```
+    /// use webhook_verify::{Request, Scheme, Verifier};
+    /// let verifier = Verifier::new(Scheme::square(), "asdf1234")?;
+    /// let headers = [("x-square-hmacsha256-signature", "2kRE5qRU2tR+tBGlDwMEw2avJ7QM4ikPYD/PJ3bd9Og=")];
+    /// let request = Request::post("https://example.com/webhook");
+    /// verifier.verify_request(&request, &headers, br#"{"hello":"world"}"#)?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn verify_request<'h, H: HeaderSource + ?Sized>(
+        &self,
+        request: &Request<'_>,
+        headers: &'h H,
+        body: &[u8],
+    ) -> Result<Verified<'h>, VerifyError> {
+        self.check(Some(request), headers, body)
+    }
+
+    fn check<'h, H: HeaderSource + ?Sized>(
+        &self,
+        request: Option<&Request<'_>>,
         headers: &'h H,
         body: &[u8],
     ) -> Result<Verified<'h>, VerifyError> {
@@ -99,7 +135,14 @@ impl Verifier {
                 limit: inner.body_limit,
             });
         }
-        inner.scheme.verify(&inner.keys, &inner.time, headers, body)
+        let source = Source(headers);
+        inner.scheme.verify(&Input {
+            keys: &inner.keys,
+            time: &inner.time,
+            headers: &source,
+            body,
+            request,
+        })
     }
 
     /// The largest body this verifier accepts, in bytes (default [`DEFAULT_BODY_LIMIT`], 2 MiB).
@@ -176,6 +219,7 @@ pub struct VerifierBuilder {
     scheme: Scheme,
     secrets: Vec<Secret>,
     time: TimestampPolicy,
+    tolerance_set: bool,
     body_limit: usize,
     body_timeout: Duration,
 }
@@ -203,7 +247,8 @@ impl VerifierBuilder {
         self
     }
 
-    /// How far a signed timestamp may be from now, in either direction (default 300 s).
+    /// How far a signed timestamp may be from now, in either direction (default: the
+    /// provider's documented tolerance, [`Scheme::default_tolerance`], else 300 s).
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Verifier};
@@ -211,6 +256,7 @@ impl VerifierBuilder {
     /// ```
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         self.time.tolerance = Some(tolerance);
+        self.tolerance_set = true;
         self
     }
 
@@ -223,6 +269,7 @@ impl VerifierBuilder {
     /// ```
     pub fn allow_any_timestamp(mut self) -> Self {
         self.time.tolerance = None;
+        self.tolerance_set = true;
         self
     }
 
@@ -272,7 +319,10 @@ impl VerifierBuilder {
     ///     VerifyError::EmptySecret { .. }
     /// ));
     /// ```
-    pub fn build(self) -> Result<Verifier, VerifyError> {
+    pub fn build(mut self) -> Result<Verifier, VerifyError> {
+        if !self.tolerance_set {
+            self.time.tolerance = Some(self.scheme.default_tolerance());
+        }
         if self.secrets.is_empty() {
             return Err(VerifyError::NoSecret);
         }

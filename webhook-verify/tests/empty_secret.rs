@@ -7,7 +7,7 @@ const BLANK: [&str; 4] = ["", " ", "\t", "  \n"];
 
 #[test]
 fn verifier_with_an_empty_secret_is_refused_for_every_scheme() {
-    for name in Scheme::NAMES {
+    for &name in Scheme::NAMES {
         for blank in BLANK {
             let scheme: Scheme = name.parse().unwrap();
             let err = Verifier::new(scheme, blank).unwrap_err();
@@ -27,7 +27,7 @@ fn verifier_with_an_empty_secret_is_refused_for_every_scheme() {
 
 #[test]
 fn signer_with_an_empty_secret_is_refused_for_every_scheme() {
-    for name in Scheme::NAMES {
+    for &name in Scheme::NAMES {
         let err = Signer::new(name.parse().unwrap(), "").err().unwrap();
         assert_eq!(err, VerifyError::EmptySecret { scheme: name });
     }

@@ -14,7 +14,13 @@ use std::hint::black_box;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use webhook_verify::{FixedClock, HeaderSource, Scheme, Signer, Verifier, VerifyError};
+use webhook_verify::{FixedClock, HeaderSource, Request, Scheme, Signer, Verifier, VerifyError};
+
+/// The request the URL-signed schemes sign (the others ignore it).
+const REQ: Request<'static> = Request {
+    method: "POST",
+    url: "https://hooks.example.com/in",
+};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -61,7 +67,7 @@ struct Case {
     decoys: [&'static str; 2],
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 15] = [
     Case {
         label: "hmac-sha256",
         scheme: Scheme::hmac_sha256,
@@ -118,6 +124,62 @@ const CASES: [Case; 7] = [
         verify_secret: "hush",
         decoys: ["old", "older"],
     },
+    Case {
+        label: "zoom",
+        scheme: Scheme::zoom,
+        sign_secret: "zoom-token",
+        verify_secret: "zoom-token",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "paddle",
+        scheme: Scheme::paddle,
+        sign_secret: "pdl_ntfset_1",
+        verify_secret: "pdl_ntfset_1",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "twitch",
+        scheme: Scheme::twitch,
+        sign_secret: "twitch-secret",
+        verify_secret: "twitch-secret",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "dropbox",
+        scheme: Scheme::dropbox,
+        sign_secret: "dropbox-secret",
+        verify_secret: "dropbox-secret",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "meta",
+        scheme: Scheme::meta,
+        sign_secret: "meta-secret",
+        verify_secret: "meta-secret",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "gitlab",
+        scheme: Scheme::gitlab,
+        sign_secret: "glwt-token",
+        verify_secret: "glwt-token",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "square",
+        scheme: Scheme::square,
+        sign_secret: "square-key",
+        verify_secret: "square-key",
+        decoys: ["old", "older"],
+    },
+    Case {
+        label: "hubspot",
+        scheme: Scheme::hubspot,
+        sign_secret: "hubspot-secret",
+        verify_secret: "hubspot-secret",
+        decoys: ["old", "older"],
+    },
 ];
 
 const BODY_SIZES: [usize; 5] = [0, 1, 300, 4096, 65_536];
@@ -147,7 +209,8 @@ impl Case {
 
     fn sign(&self, body: &[u8]) -> Vec<(String, String)> {
         Signer::new((self.scheme)(), self.sign_secret)
-            .and_then(|s| s.sign("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", NOW, body))
+            .and_then(|s| s.sign_delivery(Some(&REQ), "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", NOW, body))
+            .map(|signed| signed.headers)
             .unwrap_or_else(|e| panic!("{}: {e}", self.label))
     }
 }
@@ -174,7 +237,7 @@ fn forged(pairs: &[(String, String)]) -> Vec<(String, String)> {
         .map(|(name, value)| {
             let lower = name.to_ascii_lowercase();
             let mut value = value.clone();
-            if lower.contains("signature") || lower.contains("hmac") {
+            if lower.contains("signature") || lower.contains("hmac") || lower.contains("token") {
                 // Ten characters before the end (padding aside) lies inside the last signature of
                 // every scheme, away from base64's final character and its unused bits.
                 let at = value.trim_end_matches('=').len() - 10;
@@ -199,9 +262,11 @@ fn assert_no_alloc<H: HeaderSource + ?Sized>(
 ) {
     // Outside the counted region: the outcome is the one expected, so the path measured is the
     // success (or failure) path it claims to be.
-    let outcome = verifier.verify(headers, body).map(|v| v.secret_index);
+    let outcome = verifier
+        .verify_request(&REQ, headers, body)
+        .map(|v| v.secret_index);
     assert_eq!(outcome, expect, "{what}");
-    let count = allocations(|| verifier.verify(black_box(headers), black_box(body)));
+    let count = allocations(|| verifier.verify_request(&REQ, black_box(headers), black_box(body)));
     assert_eq!(count, 0, "{what}: verify allocated {count} times");
 }
 
@@ -268,10 +333,13 @@ fn the_counter_sees_an_allocation_made_inside_verify() {
     let verifier = Verifier::new(scheme, "secret").unwrap();
     let none: [(&str, &str); 0] = [];
     assert!(matches!(
-        verifier.verify(&none, b"{}"),
+        verifier.verify_request(&REQ, &none, b"{}"),
         Err(VerifyError::MissingHeader { .. })
     ));
-    assert_eq!(allocations(|| verifier.verify(&none, b"{}")), 1);
+    assert_eq!(
+        allocations(|| verifier.verify_request(&REQ, &none, b"{}")),
+        1
+    );
 }
 
 #[test]
@@ -317,6 +385,54 @@ fn verify_success_allocates_nothing_shopify() {
 }
 
 #[test]
+fn verify_success_allocates_nothing_zoom() {
+    let _turn = turn();
+    check_scheme(&CASES[7], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_paddle() {
+    let _turn = turn();
+    check_scheme(&CASES[8], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_twitch() {
+    let _turn = turn();
+    check_scheme(&CASES[9], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_dropbox() {
+    let _turn = turn();
+    check_scheme(&CASES[10], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_meta() {
+    let _turn = turn();
+    check_scheme(&CASES[11], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_gitlab() {
+    let _turn = turn();
+    check_scheme(&CASES[12], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_square() {
+    let _turn = turn();
+    check_scheme(&CASES[13], false);
+}
+
+#[test]
+fn verify_success_allocates_nothing_hubspot() {
+    let _turn = turn();
+    check_scheme(&CASES[14], false);
+}
+
+#[test]
 fn wrong_signature_allocates_nothing_for_every_scheme() {
     let _turn = turn();
     for case in &CASES {
@@ -334,7 +450,7 @@ fn other_refusals_allocate_nothing() {
 
         // No headers at all: a missing-header error naming a static header.
         let none: [(&str, &str); 0] = [];
-        let count = allocations(|| verifier.verify(&none, &body));
+        let count = allocations(|| verifier.verify_request(&REQ, &none, &body));
         assert_eq!(count, 0, "{}: missing header allocated", case.label);
 
         // Every header present twice with different values: ambiguous.
@@ -344,8 +460,12 @@ fn other_refusals_allocate_nothing() {
                 .iter()
                 .map(|(n, v)| (n.to_uppercase(), format!("{v}x"))),
         );
-        assert!(verifier.verify(&doubled, &body).is_err(), "{}", case.label);
-        let count = allocations(|| verifier.verify(&doubled, &body));
+        assert!(
+            verifier.verify_request(&REQ, &doubled, &body).is_err(),
+            "{}",
+            case.label
+        );
+        let count = allocations(|| verifier.verify_request(&REQ, &doubled, &body));
         assert_eq!(count, 0, "{}: ambiguous header allocated", case.label);
 
         // Garbage in every header: malformed or badly encoded.
@@ -353,8 +473,12 @@ fn other_refusals_allocate_nothing() {
             .iter()
             .map(|(n, _)| (n.clone(), "t=.,v1=zz,v1a,@@ sha256=".to_owned()))
             .collect();
-        assert!(verifier.verify(&garbage, &body).is_err(), "{}", case.label);
-        let count = allocations(|| verifier.verify(&garbage, &body));
+        assert!(
+            verifier.verify_request(&REQ, &garbage, &body).is_err(),
+            "{}",
+            case.label
+        );
+        let count = allocations(|| verifier.verify_request(&REQ, &garbage, &body));
         assert_eq!(count, 0, "{}: malformed header allocated", case.label);
     }
 }
@@ -363,20 +487,29 @@ fn other_refusals_allocate_nothing() {
 fn stale_timestamp_allocates_nothing() {
     let _turn = turn();
     let body = body(64);
-    let timestamped = ["standard v1", "standard v1a", "stripe", "slack"];
+    let timestamped = [
+        "standard v1",
+        "standard v1a",
+        "stripe",
+        "slack",
+        "zoom",
+        "paddle",
+        "twitch",
+        "hubspot",
+    ];
     for case in CASES.iter().filter(|c| timestamped.contains(&c.label)) {
         let stale = Verifier::builder((case.scheme)())
             .secret(case.verify_secret)
-            .clock(FixedClock(NOW + 301))
+            .clock(FixedClock(NOW + 100_000))
             .build()
             .unwrap();
         let pairs = case.sign(&body);
         let map = header_map(&pairs);
         assert!(matches!(
-            stale.verify(&map, &body),
+            stale.verify_request(&REQ, &map, &body),
             Err(VerifyError::TimestampOutOfTolerance { .. })
         ));
-        let count = allocations(|| stale.verify(&map, &body));
+        let count = allocations(|| stale.verify_request(&REQ, &map, &body));
         assert_eq!(count, 0, "{}: stale timestamp allocated", case.label);
     }
 }

@@ -46,19 +46,58 @@ fn sign_then_verify_round_trips_for_every_scheme_over_random_bodies() {
     for case in &CASES {
         for body in bodies(&mut rng) {
             let id = rng.id();
-            let ts = NOW - 200 + rng.below(400) as i64;
+            let spread = case.default_tolerance.min(200);
+            let ts = NOW - spread + rng.below(2 * spread as usize) as i64;
             let pairs = case.sign(&id, ts, &body);
             let verifier = case.verifier(NOW);
 
             let map = header_map(&pairs);
-            check_verified(case, &verifier.verify(&map, &body).unwrap(), &id, ts, 0);
-            check_verified(case, &verifier.verify(&pairs, &body).unwrap(), &id, ts, 0);
+            check_verified(
+                case,
+                &verifier.verify_request(&support::REQ, &map, &body).unwrap(),
+                &id,
+                ts,
+                0,
+            );
+            check_verified(
+                case,
+                &verifier
+                    .verify_request(&support::REQ, &pairs, &body)
+                    .unwrap(),
+                &id,
+                ts,
+                0,
+            );
             let slice: &[(String, String)] = &pairs;
-            check_verified(case, &verifier.verify(slice, &body).unwrap(), &id, ts, 0);
+            check_verified(
+                case,
+                &verifier
+                    .verify_request(&support::REQ, slice, &body)
+                    .unwrap(),
+                &id,
+                ts,
+                0,
+            );
             let bytes = raw(&pairs);
-            check_verified(case, &verifier.verify(&bytes, &body).unwrap(), &id, ts, 0);
+            check_verified(
+                case,
+                &verifier
+                    .verify_request(&support::REQ, &bytes, &body)
+                    .unwrap(),
+                &id,
+                ts,
+                0,
+            );
             let by_ref = &&map;
-            check_verified(case, &verifier.verify(by_ref, &body).unwrap(), &id, ts, 0);
+            check_verified(
+                case,
+                &verifier
+                    .verify_request(&support::REQ, by_ref, &body)
+                    .unwrap(),
+                &id,
+                ts,
+                0,
+            );
         }
     }
 }
@@ -76,7 +115,9 @@ fn header_names_match_in_any_case() {
                 .into_iter()
                 .map(|(n, v)| (rng.recase(&n), v))
                 .collect();
-            let verified = case.verifier(NOW).verify(&pairs, &body);
+            let verified = case
+                .verifier(NOW)
+                .verify_request(&support::REQ, &pairs, &body);
             check_verified(case, &verified.unwrap(), &id, NOW, 0);
         }
     }
@@ -93,7 +134,10 @@ fn unrelated_headers_do_not_disturb_verification() {
         ];
         pairs.extend(case.sign("msg_1", NOW, body));
         pairs.push(("X-Request-Id".to_owned(), "abc".to_owned()));
-        let verified = case.verifier(NOW).verify(&pairs, body).unwrap();
+        let verified = case
+            .verifier(NOW)
+            .verify_request(&support::REQ, &pairs, body)
+            .unwrap();
         check_verified(case, &verified, "msg_1", NOW, 0);
     }
 }
@@ -110,12 +154,14 @@ fn the_signing_secret_is_found_among_several_and_reported_by_index() {
             (vec![d0, d1, case.verify_secret], 2),
         ] {
             let verifier = case.builder(NOW).secrets(secrets).build().unwrap();
-            let verified = verifier.verify(&pairs, body).unwrap();
+            let verified = verifier
+                .verify_request(&support::REQ, &pairs, body)
+                .unwrap();
             check_verified(case, &verified, "msg_rot", NOW, index);
         }
         let decoys_only = case.builder(NOW).secrets([d0, d1]).build().unwrap();
         assert_eq!(
-            decoys_only.verify(&pairs, body),
+            decoys_only.verify_request(&support::REQ, &pairs, body),
             Err(VerifyError::NoMatchingSignature),
             "{}",
             case.label
@@ -131,7 +177,11 @@ fn a_sender_signing_with_old_and_new_secrets_is_accepted_by_either() {
     let body = b"{}";
     /// A scheme and two (signing secret, the key that verifies it) pairs.
     type Rotation = (fn() -> Scheme, [(&'static str, &'static str); 2]);
-    let multi: [Rotation; 3] = [
+    let multi: [Rotation; 4] = [
+        (
+            Scheme::paddle,
+            [("pdl_new", "pdl_new"), ("pdl_old", "pdl_old")],
+        ),
         (
             Scheme::standard,
             [(CASES[1].sign_secret, CASES[1].verify_secret), (OLD, OLD)],
@@ -156,7 +206,9 @@ fn a_sender_signing_with_old_and_new_secrets_is_accepted_by_either() {
                 .clock(FixedClock(NOW))
                 .build()
                 .unwrap();
-            let index = verifier.verify(&headers, body).map(|v| v.secret_index);
+            let index = verifier
+                .verify_request(&support::REQ, &headers, body)
+                .map(|v| v.secret_index);
             assert_eq!(index, Ok(0), "{} receiver {receiver}", scheme());
         }
     }
@@ -166,7 +218,39 @@ fn a_sender_signing_with_old_and_new_secrets_is_accepted_by_either() {
 fn verified_into_owned_keeps_every_field() {
     let case = &CASES[1];
     let pairs = case.sign("msg_owned", NOW, b"x");
-    let verified = case.verifier(NOW).verify(&pairs, b"x").unwrap();
+    let verified = case
+        .verifier(NOW)
+        .verify_request(&support::REQ, &pairs, b"x")
+        .unwrap();
     let owned: Verified<'static> = verified.clone().into_owned();
     assert_eq!(owned, verified);
+}
+
+#[test]
+fn every_scheme_is_a_case_or_has_its_own_tests() {
+    for &name in Scheme::NAMES {
+        let covered = support::CASES.iter().any(|c| (c.scheme)().name() == name)
+            || support::OWN_TESTS.contains(&name);
+        assert!(covered, "{name} is not covered");
+    }
+}
+
+#[test]
+fn every_name_and_alias_parses_back_to_its_provider() {
+    for provider in Scheme::providers() {
+        for name in std::iter::once(&provider.name).chain(provider.aliases) {
+            let scheme: Scheme = name.parse().unwrap();
+            assert_eq!(scheme.name(), provider.name);
+            let upper: Scheme = name.to_uppercase().parse().unwrap();
+            assert_eq!(upper.name(), provider.name);
+        }
+        assert!(!provider.secret_is.is_empty());
+        for kept in provider.kept_headers {
+            assert_eq!(*kept, kept.to_ascii_lowercase(), "{}", provider.name);
+            assert!(webhook_verify::KEPT_HEADERS.contains(kept));
+        }
+    }
+    for alias in ["svix", "clerk", "resend", "standard-webhooks"] {
+        assert_eq!(alias.parse::<Scheme>().unwrap().name(), "standard");
+    }
 }

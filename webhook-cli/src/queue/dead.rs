@@ -168,9 +168,10 @@ fn event_type(letter: &DeadLetter) -> Option<String> {
     Router::new()
         .event_type(&Job::new(letter.delivery.clone()))
         .or_else(|| {
-            ["x-github-event", "x-shopify-topic", "x-webhook-event"]
+            webhook_verify::Scheme::providers()
                 .iter()
-                .find_map(|name| letter.delivery.headers().get(*name)?.to_str().ok())
+                .filter_map(|provider| provider.event_type_header)
+                .find_map(|name| letter.delivery.headers().get(name)?.to_str().ok())
                 .map(str::to_owned)
         })
 }

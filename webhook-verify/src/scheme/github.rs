@@ -6,16 +6,31 @@
 //!
 //! `X-GitHub-Delivery` (the delivery id) is *not* signed, so it is not reported as a webhook id.
 
-use super::{Encoding, HmacSha256};
+use super::shared::{BodyHmac, sign_with, text_header};
+use super::{Encoding, HmacSha256, Provider};
 
-pub(super) fn config() -> HmacSha256 {
-    HmacSha256::preset(
-        "github",
-        "X-Hub-Signature-256",
-        Some("sha256="),
-        Encoding::Hex,
-    )
+const CONFIG: HmacSha256 = HmacSha256::preset(
+    "github",
+    "X-Hub-Signature-256",
+    Some("sha256="),
+    Encoding::Hex,
+);
+
+pub(super) const PROVIDER: Provider = BodyHmac {
+    name: "github",
+    secret_is: "the webhook secret",
+    signature_headers: &["X-Hub-Signature-256"],
+    id: Some("X-GitHub-Delivery"),
+    event_type: Some("X-GitHub-Event"),
+    kept: &["x-hub-signature-256", "x-github-event", "x-github-delivery"],
+    verify: |input| {
+        let mut verified = CONFIG.verify(input)?;
+        verified.event_type = text_header(input, "X-GitHub-Event");
+        Ok(verified)
+    },
+    sign: |input| sign_with(&CONFIG, input),
 }
+.provider();
 
 #[cfg(test)]
 mod tests {
@@ -37,6 +52,18 @@ mod tests {
             .verify(&[("X-Hub-Signature-256", SIGNATURE)], BODY)
             .unwrap();
         assert_eq!(verified.scheme, "github");
+        assert_eq!(verified.event_type, None);
+    }
+
+    #[test]
+    fn reports_the_event_header() {
+        let verified = verifier(SECRET)
+            .verify(
+                &[("X-Hub-Signature-256", SIGNATURE), ("X-GitHub-Event", "push")],
+                BODY,
+            )
+            .unwrap();
+        assert_eq!(verified.event_type.as_deref(), Some("push"));
     }
 
     #[test]

@@ -10,9 +10,45 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::{Alg, Candidates, SignKey, VerifyKey, find_match};
+use super::{
+    Alg, Candidates, Input, Ops, Provider, SignKey, Signed, hmac_sign_key, hmac_verify_key,
+    find_match,
+};
 use crate::headers::required;
-use crate::{HeaderSource, Verified, VerifyError};
+use crate::timestamp::DEFAULT_TOLERANCE;
+use crate::{Verified, VerifyError};
+
+const DEFAULT: HmacSha256 = HmacSha256::preset_optional(
+    "hmac-sha256",
+    "X-Webhook-Signature",
+    "sha256=",
+    Encoding::Hex,
+);
+
+pub(super) const PROVIDER: Provider = Provider {
+    name: "hmac-sha256",
+    aliases: &[],
+    secret_is: "the shared secret",
+    signature_headers: &["X-Webhook-Signature"],
+    id_header: Some("X-Webhook-Id"),
+    timestamp_header: None,
+    event_type_header: Some("x-webhook-event"),
+    kept_headers: &[
+        "x-webhook-signature",
+        "x-webhook-id",
+        "x-webhook-timestamp",
+        "x-webhook-event",
+    ],
+    requires_url: false,
+    timestamped: false,
+    default_tolerance: DEFAULT_TOLERANCE,
+    ops: Ops {
+        verify: |input| DEFAULT.verify(input),
+        sign: |input| Ok(Signed::headers(DEFAULT.sign(input.keys, input.body))),
+        verify_key: hmac_verify_key,
+        sign_key: hmac_sign_key,
+    },
+};
 
 /// How a signature is written in its header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,12 +111,21 @@ impl HmacSha256 {
     /// assert_eq!(config.header_name(), "X-Webhook-Signature");
     /// ```
     pub fn new() -> Self {
+        DEFAULT
+    }
+
+    pub(crate) const fn preset_optional(
+        name: &'static str,
+        header: &'static str,
+        prefix: &'static str,
+        encoding: Encoding,
+    ) -> Self {
         Self {
-            name: "hmac-sha256",
-            header: Cow::Borrowed("X-Webhook-Signature"),
-            prefix: Some(Cow::Borrowed("sha256=")),
+            name,
+            header: Cow::Borrowed(header),
+            prefix: Some(Cow::Borrowed(prefix)),
             prefix_required: false,
-            encoding: Encoding::Hex,
+            encoding,
         }
     }
 
@@ -167,13 +212,8 @@ impl HmacSha256 {
         &self.header
     }
 
-    pub(crate) fn verify<'h, H: HeaderSource + ?Sized>(
-        &self,
-        keys: &[VerifyKey],
-        headers: &'h H,
-        body: &[u8],
-    ) -> Result<Verified<'h>, VerifyError> {
-        let raw = required(headers, &self.header)?;
+    pub(crate) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+        let raw = required(input.headers, &self.header)?;
         let encoded = match &self.prefix {
             Some(prefix) => match strip_prefix_ignore_case(raw, prefix.as_bytes()) {
                 Some(rest) => rest,
@@ -189,13 +229,8 @@ impl HmacSha256 {
         };
         let mut candidates = Candidates::new();
         candidates.push(&self.header, Alg::HmacSha256, self.encoding, encoded)?;
-        let secret_index = find_match(keys, &[body], &candidates)?;
-        Ok(Verified {
-            scheme: self.name,
-            webhook_id: None,
-            timestamp: None,
-            secret_index,
-        })
+        let secret_index = find_match(input.keys, &[input.body], &candidates)?;
+        Ok(Verified::new(self.name, secret_index))
     }
 
     /// One header, signed with the first key (single-signature schemes cannot carry more).

@@ -1,19 +1,21 @@
-//! The signature schemes, one file each, and the machinery they share.
+//! The signature schemes, one file per provider, and the machinery they share.
 //!
-//! A scheme file holds the provider's signing rule in its doc comment, how to find the signed
-//! content and the candidate signatures in the headers, how to sign, and the provider's published
-//! test vectors. Adding a provider is one new file plus a constructor on [`Scheme`].
-
-mod github;
-mod hmac_sha256;
-mod shopify;
-mod slack;
-mod standard;
-mod stripe;
+//! Each provider's file exports a `PROVIDER: Provider` — its names, what its secret is, the
+//! headers it signs, sends and that a receiver keeps, its event-type header, its documented
+//! timestamp tolerance — and the verify / sign functions it points to. Everything else is
+//! derived from the one list in [`providers!`]: [`Scheme::NAMES`], [`FromStr`], the CLI's
+//! `--scheme` help, [`KEPT_HEADERS`] (webhook-queue's default), the event-type lookup. A new
+//! provider is one file plus one line.
+//!
+//! The table of every scheme, with what its secret is, is in the crate's README (its docs).
+//!
+//! `twilio`, `square` and `hubspot` sign the request's URL: verify them with
+//! [`Verifier::verify_request`](crate::Verifier::verify_request) (see [`Scheme::requires_url`]).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -22,26 +24,265 @@ use subtle::{Choice, ConditionallySelectable};
 
 pub use hmac_sha256::{Encoding, HmacSha256};
 
-use crate::mac::{KeyedMac, tags_equal};
-use crate::timestamp::TimestampPolicy;
-use crate::{HeaderSource, Secret, Verified, VerifyError};
+use crate::headers::Lookup;
+use crate::mac::{KeyedMac, KeyedSha1, tags_equal};
+use crate::secret::KeyBytes;
+use crate::timestamp::{DEFAULT_TOLERANCE, TimestampPolicy};
+use crate::{Request, Secret, Verified, VerifyError};
 
-/// A signature scheme: which headers carry what, and what exactly is signed.
+/// Declares the provider modules and the one list of providers, in the order they are listed.
+macro_rules! providers {
+    ($($module:ident),* $(,)?) => {
+        $(mod $module;)*
+        /// Every built-in provider, in the order of the scheme table.
+        pub const PROVIDERS: &[&Provider] = &[$(&$module::PROVIDER),*];
+    };
+}
+
+providers![
+    hmac_sha256,
+    standard,
+    stripe,
+    github,
+    slack,
+    shopify,
+    zoom,
+    paddle,
+    twitch,
+    linear,
+    dropbox,
+    meta,
+    gitlab,
+    mailgun,
+    twilio,
+    square,
+    hubspot,
+];
+
+mod shared;
+
+/// One provider: everything the toolkit needs to know of it, in its own file.
 ///
-/// | name          | headers                                                 | signed content            |
-/// |---------------|---------------------------------------------------------|---------------------------|
-/// | `hmac-sha256` | `X-Webhook-Signature: sha256=<hex>` (configurable)      | body                      |
-/// | `standard`    | `webhook-id`, `webhook-timestamp`, `webhook-signature`  | `{id}.{timestamp}.{body}` |
-/// | `stripe`      | `Stripe-Signature: t=..,v1=..`                          | `{t}.{body}`              |
-/// | `github`      | `X-Hub-Signature-256: sha256=<hex>`                     | body                      |
-/// | `slack`       | `X-Slack-Signature: v0=<hex>`, `X-Slack-Request-Timestamp` | `v0:{timestamp}:{body}` |
-/// | `shopify`     | `X-Shopify-Hmac-Sha256: <base64>`                       | body                      |
+/// ```
+/// let stripe = webhook_verify::Scheme::stripe().provider().unwrap();
+/// assert_eq!(stripe.name, "stripe");
+/// assert_eq!(stripe.signature_headers, ["Stripe-Signature"]);
+/// assert!(stripe.kept_headers.contains(&"stripe-signature"));
+/// ```
+#[non_exhaustive]
+pub struct Provider {
+    /// The scheme's name, as in [`Scheme::name`] and `--scheme`.
+    pub name: &'static str,
+    /// Other names [`FromStr`] accepts for it.
+    pub aliases: &'static [&'static str],
+    /// What the secret is, in the provider's own words (`--secret` in the CLI).
+    pub secret_is: &'static str,
+    /// The headers that carry signatures or tokens (mark them sensitive in logs).
+    pub signature_headers: &'static [&'static str],
+    /// The header that carries the delivery's id, when there is one.
+    pub id_header: Option<&'static str>,
+    /// The header that carries the signed timestamp, when there is one.
+    pub timestamp_header: Option<&'static str>,
+    /// The header that names the event's type, when the provider sends one.
+    pub event_type_header: Option<&'static str>,
+    /// Lower-case names of the headers a receiver keeps with a queued delivery (to re-verify,
+    /// deduplicate and route it).
+    pub kept_headers: &'static [&'static str],
+    /// The scheme signs the request URL (and maybe the method): see [`Scheme::requires_url`].
+    pub requires_url: bool,
+    /// The scheme signs a timestamp and holds it to a tolerance.
+    pub timestamped: bool,
+    /// The tolerance the provider documents (300 s when it documents none).
+    pub default_tolerance: Duration,
+    pub(crate) ops: Ops,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a provider's verify function is given.
+pub(crate) struct Input<'a, 'h> {
+    pub(crate) keys: &'a [VerifyKey],
+    pub(crate) time: &'a TimestampPolicy,
+    pub(crate) headers: &'a dyn Lookup<'h>,
+    pub(crate) body: &'a [u8],
+    pub(crate) request: Option<&'a Request<'a>>,
+}
+
+impl Input<'_, '_> {
+    /// The request, or the configuration error of a URL-signed scheme used without one.
+    pub(crate) fn request(&self, scheme: &'static str) -> Result<&Request<'_>, VerifyError> {
+        self.request
+            .ok_or(VerifyError::MissingRequestUrl { scheme })
+    }
+}
+
+/// What a provider's sign function is given.
+pub(crate) struct SignInput<'a> {
+    pub(crate) keys: &'a [SignKey],
+    pub(crate) id: &'a str,
+    pub(crate) timestamp: i64,
+    pub(crate) body: &'a [u8],
+    pub(crate) request: Option<&'a Request<'a>>,
+}
+
+impl SignInput<'_> {
+    pub(crate) fn request(&self, scheme: &'static str) -> Result<&Request<'_>, VerifyError> {
+        self.request.ok_or(VerifyError::MissingSignInput {
+            scheme,
+            what: "the request's URL (Signer::sign_delivery with a Request)",
+        })
+    }
+
+    /// The first HMAC-SHA256 key (single-signature schemes sign with it).
+    pub(crate) fn first_mac(&self) -> Option<&KeyedMac> {
+        self.keys.iter().find_map(|k| match k {
+            SignKey::Hmac(mac) => Some(mac),
+            _ => None,
+        })
+    }
+
+    /// Every HMAC-SHA256 key, for schemes that carry several signatures.
+    pub(crate) fn macs(&self) -> impl Iterator<Item = &KeyedMac> {
+        self.keys.iter().filter_map(|k| match k {
+            SignKey::Hmac(mac) => Some(mac),
+            _ => None,
+        })
+    }
+}
+
+/// Headers to send, and the body when the scheme had to write into it (Mailgun, Linear).
+pub(crate) struct Signed {
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Signed {
+    pub(crate) fn headers(headers: Vec<(String, String)>) -> Self {
+        Self {
+            headers,
+            body: None,
+        }
+    }
+}
+
+/// A provider's functions.
+#[derive(Clone, Copy)]
+pub(crate) struct Ops {
+    pub(crate) verify: for<'a, 'h> fn(&Input<'a, 'h>) -> Result<Verified<'h>, VerifyError>,
+    pub(crate) sign: fn(&SignInput<'_>) -> Result<Signed, VerifyError>,
+    pub(crate) verify_key: fn(&Secret) -> Result<VerifyKey, VerifyError>,
+    pub(crate) sign_key: fn(&Secret) -> Result<SignKey, VerifyError>,
+}
+
+/// The secret's own bytes as an HMAC-SHA256 key (most providers).
+pub(crate) fn hmac_verify_key(secret: &Secret) -> Result<VerifyKey, VerifyError> {
+    Ok(VerifyKey::Hmac(KeyedMac::new(secret.expose().as_bytes())))
+}
+
+/// The secret's own bytes as an HMAC-SHA256 signing key (most providers).
+pub(crate) fn hmac_sign_key(secret: &Secret) -> Result<SignKey, VerifyError> {
+    Ok(SignKey::Hmac(KeyedMac::new(secret.expose().as_bytes())))
+}
+
+/// The number of built-in providers.
+const COUNT: usize = PROVIDERS.len();
+
+const NAME_LIST: [&str; COUNT] = {
+    let mut names = [""; COUNT];
+    let mut i = 0;
+    while i < COUNT {
+        names[i] = PROVIDERS[i].name;
+        i += 1;
+    }
+    names
+};
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Headers every receiver keeps whatever the sender.
+const COMMON_KEPT: [&str; 2] = ["content-type", "user-agent"];
+
+const KEPT_MAX: usize = {
+    let mut n = COMMON_KEPT.len();
+    let mut i = 0;
+    while i < COUNT {
+        n += PROVIDERS[i].kept_headers.len();
+        i += 1;
+    }
+    n
+};
+
+/// The common headers then every provider's kept headers, without repeats, padded with "".
+const KEPT_PADDED: ([&str; KEPT_MAX], usize) = {
+    let mut out = [""; KEPT_MAX];
+    let mut len = 0;
+    let mut i = 0;
+    while i < COMMON_KEPT.len() {
+        out[len] = COMMON_KEPT[i];
+        len += 1;
+        i += 1;
+    }
+    let mut p = 0;
+    while p < COUNT {
+        let kept = PROVIDERS[p].kept_headers;
+        let mut k = 0;
+        while k < kept.len() {
+            let mut seen = false;
+            let mut j = 0;
+            while j < len {
+                if str_eq(out[j], kept[k]) {
+                    seen = true;
+                }
+                j += 1;
+            }
+            if !seen {
+                out[len] = kept[k];
+                len += 1;
+            }
+            k += 1;
+        }
+        p += 1;
+    }
+    (out, len)
+};
+
+/// The headers a receiver keeps with a queued delivery: content type, user agent, and every
+/// provider's [`Provider::kept_headers`], lower case, each once. `webhook-queue`'s default.
+///
+/// ```
+/// assert!(webhook_verify::KEPT_HEADERS.contains(&"x-github-event"));
+/// assert!(webhook_verify::KEPT_HEADERS.contains(&"content-type"));
+/// ```
+pub const KEPT_HEADERS: &[&str] = KEPT_PADDED.0.split_at(KEPT_PADDED.1).0;
+
+/// A signature scheme: which headers carry what, and what exactly is signed. See the
+/// [crate docs](crate#schemes) for the table of every built-in scheme and what its secret is.
 ///
 /// ```
 /// use webhook_verify::Scheme;
 /// let scheme: Scheme = "stripe".parse()?;
 /// assert_eq!(scheme.name(), "stripe");
 /// assert_eq!(Scheme::standard().name(), "standard");
+/// assert_eq!("svix".parse::<Scheme>()?.name(), "standard");
 /// # Ok::<(), webhook_verify::UnknownScheme>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -49,31 +290,36 @@ pub struct Scheme(Kind);
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Body(HmacSha256),
-    Standard,
-    Stripe,
-    Slack,
+    Builtin(&'static Provider),
+    Custom(HmacSha256),
+}
+
+macro_rules! constructors {
+    ($($(#[$doc:meta])* $fn:ident => $module:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $fn() -> Self {
+                Self(Kind::Builtin(&$module::PROVIDER))
+            }
+        )*
+    };
 }
 
 impl Scheme {
-    /// Every built-in scheme name, as accepted by [`FromStr`].
-    pub const NAMES: [&'static str; 6] = [
-        "hmac-sha256",
-        "standard",
-        "stripe",
-        "github",
-        "slack",
-        "shopify",
-    ];
-
-    /// HMAC-SHA256 of the raw body in `X-Webhook-Signature: sha256=<hex>` (or bare hex), the
-    /// scheme of the seed sender documents. See [`HmacSha256`] to change header, prefix or encoding.
+    /// Every built-in scheme name, as accepted by [`FromStr`] (aliases aside).
     ///
     /// ```
-    /// assert_eq!(webhook_verify::Scheme::hmac_sha256().name(), "hmac-sha256");
+    /// assert!(webhook_verify::Scheme::NAMES.contains(&"twilio"));
     /// ```
-    pub fn hmac_sha256() -> Self {
-        Self::custom(HmacSha256::new())
+    pub const NAMES: &'static [&'static str] = &NAME_LIST;
+
+    /// Every built-in provider.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Scheme::providers().len(), webhook_verify::Scheme::NAMES.len());
+    /// ```
+    pub fn providers() -> &'static [&'static Provider] {
+        PROVIDERS
     }
 
     /// A body-HMAC scheme configured by hand (header name, prefix, hex or base64).
@@ -84,53 +330,130 @@ impl Scheme {
     /// assert_eq!(scheme.signature_headers(), ["X-Signature"]);
     /// ```
     pub fn custom(config: HmacSha256) -> Self {
-        Self(Kind::Body(config))
+        Self(Kind::Custom(config))
     }
 
-    /// [Standard Webhooks](https://www.standardwebhooks.com/), also what Svix sends: symmetric `v1`
-    /// (`whsec_` secrets) and asymmetric `v1a` (ed25519, `whpk_` public keys).
-    ///
-    /// ```
-    /// assert_eq!(webhook_verify::Scheme::standard().name(), "standard");
-    /// ```
-    pub fn standard() -> Self {
-        Self(Kind::Standard)
+    constructors! {
+        /// HMAC-SHA256 of the raw body in `X-Webhook-Signature: sha256=<hex>` (or bare hex), the
+        /// scheme of the seed sender documents. See [`HmacSha256`] to change header, prefix or
+        /// encoding.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::hmac_sha256().name(), "hmac-sha256");
+        /// ```
+        hmac_sha256 => hmac_sha256;
+        /// [Standard Webhooks](https://www.standardwebhooks.com/), also what Svix, Clerk and
+        /// Resend send: symmetric `v1` (`whsec_` secrets) and asymmetric `v1a` (ed25519, `whpk_`).
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::standard().name(), "standard");
+        /// ```
+        standard => standard;
+        /// Stripe's `Stripe-Signature: t=<unix>,v1=<hex>` over `{t}.{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::stripe().name(), "stripe");
+        /// ```
+        stripe => stripe;
+        /// GitHub's `X-Hub-Signature-256: sha256=<hex>` (the SHA-1 `X-Hub-Signature` is never
+        /// accepted).
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::github().name(), "github");
+        /// ```
+        github => github;
+        /// Slack's `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::slack().name(), "slack");
+        /// ```
+        slack => slack;
+        /// Shopify's `X-Shopify-Hmac-Sha256: <base64>` over the body.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::shopify().name(), "shopify");
+        /// ```
+        shopify => shopify;
+        /// Zoom's `x-zm-signature: v0=<hex>` over `v0:{x-zm-request-timestamp}:{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::zoom().name(), "zoom");
+        /// ```
+        zoom => zoom;
+        /// Paddle Billing's `Paddle-Signature: ts=<unix>;h1=<hex>` over `{ts}:{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::paddle().name(), "paddle");
+        /// ```
+        paddle => paddle;
+        /// Twitch EventSub's `Twitch-Eventsub-Message-Signature: sha256=<hex>` over
+        /// `{message id}{timestamp}{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::twitch().name(), "twitch");
+        /// ```
+        twitch => twitch;
+        /// Linear's `Linear-Signature: <hex>` over the body, whose `webhookTimestamp` must be
+        /// within 60 s.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::linear().name(), "linear");
+        /// ```
+        linear => linear;
+        /// Dropbox's `X-Dropbox-Signature: <hex>` over the body.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::dropbox().name(), "dropbox");
+        /// ```
+        dropbox => dropbox;
+        /// Meta's (WhatsApp, Messenger, Instagram) `X-Hub-Signature-256: sha256=<hex>`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::meta().name(), "meta");
+        /// ```
+        meta => meta;
+        /// GitLab's `X-Gitlab-Token`, compared in constant time with the secret token.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::gitlab().name(), "gitlab");
+        /// ```
+        gitlab => gitlab;
+        /// Mailgun's body `signature: {timestamp, token, signature}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::mailgun().name(), "mailgun");
+        /// ```
+        mailgun => mailgun;
+        /// Twilio's `X-Twilio-Signature`: HMAC-SHA1 of the URL and the form parameters.
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::twilio().requires_url());
+        /// ```
+        twilio => twilio;
+        /// Square's `x-square-hmacsha256-signature` over `{notification URL}{body}`.
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::square().requires_url());
+        /// ```
+        square => square;
+        /// HubSpot's `X-HubSpot-Signature-v3` over `{METHOD}{URI}{body}{timestamp}`.
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::hubspot().requires_url());
+        /// ```
+        hubspot => hubspot;
     }
 
-    /// Stripe's `Stripe-Signature: t=<unix>,v1=<hex>` over `{t}.{body}`.
+    /// The built-in provider behind this scheme (`None` for [`Scheme::custom`]).
     ///
     /// ```
-    /// assert_eq!(webhook_verify::Scheme::stripe().name(), "stripe");
+    /// assert_eq!(webhook_verify::Scheme::zoom().provider().unwrap().secret_is, "the secret token");
     /// ```
-    pub fn stripe() -> Self {
-        Self(Kind::Stripe)
-    }
-
-    /// GitHub's `X-Hub-Signature-256: sha256=<hex>` (the SHA-1 `X-Hub-Signature` is never accepted).
-    ///
-    /// ```
-    /// assert_eq!(webhook_verify::Scheme::github().name(), "github");
-    /// ```
-    pub fn github() -> Self {
-        Self::custom(github::config())
-    }
-
-    /// Slack's `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`.
-    ///
-    /// ```
-    /// assert_eq!(webhook_verify::Scheme::slack().name(), "slack");
-    /// ```
-    pub fn slack() -> Self {
-        Self(Kind::Slack)
-    }
-
-    /// Shopify's `X-Shopify-Hmac-Sha256: <base64>` over the body.
-    ///
-    /// ```
-    /// assert_eq!(webhook_verify::Scheme::shopify().name(), "shopify");
-    /// ```
-    pub fn shopify() -> Self {
-        Self::custom(shopify::config())
+    pub fn provider(&self) -> Option<&'static Provider> {
+        match &self.0 {
+            Kind::Builtin(p) => Some(p),
+            Kind::Custom(_) => None,
+        }
     }
 
     /// The scheme's name (`hmac-sha256`, `standard`, ...), as reported in [`Verified::scheme`].
@@ -140,11 +463,42 @@ impl Scheme {
     /// ```
     pub fn name(&self) -> &'static str {
         match &self.0 {
-            Kind::Body(config) => config.name,
-            Kind::Standard => "standard",
-            Kind::Stripe => "stripe",
-            Kind::Slack => "slack",
+            Kind::Builtin(p) => p.name,
+            Kind::Custom(config) => config.name,
         }
+    }
+
+    /// `true` when the scheme signs the request's URL (`twilio`, `square`, `hubspot`): such a
+    /// receiver must know its public URL, so refuse to start without one and verify with
+    /// [`Verifier::verify_request`](crate::Verifier::verify_request).
+    ///
+    /// ```
+    /// assert!(webhook_verify::Scheme::twilio().requires_url());
+    /// assert!(!webhook_verify::Scheme::stripe().requires_url());
+    /// ```
+    pub fn requires_url(&self) -> bool {
+        self.provider().is_some_and(|p| p.requires_url)
+    }
+
+    /// `true` when the scheme signs a timestamp and holds it to a tolerance.
+    ///
+    /// ```
+    /// assert!(webhook_verify::Scheme::stripe().is_timestamped());
+    /// assert!(!webhook_verify::Scheme::github().is_timestamped());
+    /// ```
+    pub fn is_timestamped(&self) -> bool {
+        self.provider().is_some_and(|p| p.timestamped)
+    }
+
+    /// The tolerance a verifier uses unless told otherwise: the provider's documented one
+    /// (Twitch 600 s, Linear 60 s, Paddle 5 s), else [`DEFAULT_TOLERANCE`].
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Scheme::twitch().default_tolerance().as_secs(), 600);
+    /// ```
+    pub fn default_tolerance(&self) -> Duration {
+        self.provider()
+            .map_or(DEFAULT_TOLERANCE, |p| p.default_tolerance)
     }
 
     /// The headers that carry signatures: mark them sensitive so that request logging skips them.
@@ -154,10 +508,8 @@ impl Scheme {
     /// ```
     pub fn signature_headers(&self) -> Vec<&str> {
         match &self.0 {
-            Kind::Body(config) => vec![config.header_name()],
-            Kind::Standard => standard::SIGNATURE_HEADERS.to_vec(),
-            Kind::Stripe => vec![stripe::HEADER],
-            Kind::Slack => vec![slack::SIGNATURE_HEADER],
+            Kind::Builtin(p) => p.signature_headers.to_vec(),
+            Kind::Custom(config) => vec![config.header_name()],
         }
     }
 
@@ -174,46 +526,35 @@ impl Scheme {
     pub(crate) fn verify_key(&self, secret: &Secret) -> Result<VerifyKey, VerifyError> {
         self.refuse_empty(secret)?;
         match &self.0 {
-            Kind::Standard => standard::verify_key(secret),
-            _ => Ok(VerifyKey::Hmac(KeyedMac::new(secret.expose().as_bytes()))),
+            Kind::Builtin(p) => (p.ops.verify_key)(secret),
+            Kind::Custom(_) => hmac_verify_key(secret),
         }
     }
 
     pub(crate) fn sign_key(&self, secret: &Secret) -> Result<SignKey, VerifyError> {
         self.refuse_empty(secret)?;
         match &self.0 {
-            Kind::Standard => standard::sign_key(secret),
-            _ => Ok(SignKey::Hmac(KeyedMac::new(secret.expose().as_bytes()))),
+            Kind::Builtin(p) => (p.ops.sign_key)(secret),
+            Kind::Custom(_) => hmac_sign_key(secret),
         }
     }
 
-    pub(crate) fn verify<'h, H: HeaderSource + ?Sized>(
-        &self,
-        keys: &[VerifyKey],
-        time: &TimestampPolicy,
-        headers: &'h H,
-        body: &[u8],
-    ) -> Result<Verified<'h>, VerifyError> {
+    pub(crate) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
         match &self.0 {
-            Kind::Body(config) => config.verify(keys, headers, body),
-            Kind::Standard => standard::verify(keys, time, headers, body),
-            Kind::Stripe => stripe::verify(keys, time, headers, body),
-            Kind::Slack => slack::verify(keys, time, headers, body),
+            Kind::Builtin(p) => {
+                if p.requires_url && input.request.is_none() {
+                    return Err(VerifyError::MissingRequestUrl { scheme: p.name });
+                }
+                (p.ops.verify)(input)
+            }
+            Kind::Custom(config) => config.verify(input),
         }
     }
 
-    pub(crate) fn sign(
-        &self,
-        keys: &[SignKey],
-        id: &str,
-        timestamp: i64,
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, VerifyError> {
+    pub(crate) fn sign(&self, input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         match &self.0 {
-            Kind::Body(config) => Ok(config.sign(keys, body)),
-            Kind::Standard => standard::sign(keys, id, timestamp, body),
-            Kind::Stripe => Ok(stripe::sign(keys, timestamp, body)),
-            Kind::Slack => Ok(slack::sign(keys, timestamp, body)),
+            Kind::Builtin(p) => (p.ops.sign)(input),
+            Kind::Custom(config) => Ok(Signed::headers(config.sign(input.keys, input.body))),
         }
     }
 }
@@ -224,30 +565,39 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// A scheme name that is not one of [`Scheme::NAMES`].
+/// A scheme name that is not one of [`Scheme::NAMES`] (or their aliases).
 ///
 /// ```
 /// assert!("md5".parse::<webhook_verify::Scheme>().is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown scheme {0:?}; expected one of hmac-sha256, standard, stripe, github, slack, shopify"
-)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownScheme(pub String);
+
+impl fmt::Display for UnknownScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown scheme {:?}; expected one of {}",
+            self.0,
+            Scheme::NAMES.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownScheme {}
 
 impl FromStr for Scheme {
     type Err = UnknownScheme;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name.to_ascii_lowercase().as_str() {
-            "hmac-sha256" => Ok(Self::hmac_sha256()),
-            "standard" | "standard-webhooks" | "svix" => Ok(Self::standard()),
-            "stripe" => Ok(Self::stripe()),
-            "github" => Ok(Self::github()),
-            "slack" => Ok(Self::slack()),
-            "shopify" => Ok(Self::shopify()),
-            _ => Err(UnknownScheme(name.to_owned())),
-        }
+        PROVIDERS
+            .iter()
+            .find(|p| {
+                p.name.eq_ignore_ascii_case(name)
+                    || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+            })
+            .map(|p| Self(Kind::Builtin(p)))
+            .ok_or_else(|| UnknownScheme(name.to_owned()))
     }
 }
 
@@ -255,13 +605,19 @@ impl FromStr for Scheme {
 #[derive(Clone)]
 pub(crate) enum VerifyKey {
     Hmac(KeyedMac),
+    HmacSha1(KeyedSha1),
     Ed25519(VerifyingKey),
+    /// The SHA-256 of a shared token (GitLab), compared in constant time.
+    TokenDigest([u8; crate::mac::TAG_LEN]),
 }
 
 /// A key that makes signatures.
 pub(crate) enum SignKey {
     Hmac(KeyedMac),
+    HmacSha1(KeyedSha1),
     Ed25519(Box<ed25519_dalek::SigningKey>),
+    /// A shared token sent as is (GitLab).
+    Token(KeyBytes),
 }
 
 /// How many signatures one delivery may carry; more is refused before any MAC is computed.
@@ -274,6 +630,7 @@ const MAX_SIGNATURE_LEN: usize = 64;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Alg {
     HmacSha256,
+    HmacSha1,
     Ed25519,
 }
 
@@ -349,6 +706,7 @@ impl Candidates {
         };
         let expected = match alg {
             Alg::HmacSha256 => crate::mac::TAG_LEN,
+            Alg::HmacSha1 => crate::mac::SHA1_TAG_LEN,
             Alg::Ed25519 => ed25519_dalek::SIGNATURE_LENGTH,
         };
         if len != expected {
@@ -358,6 +716,13 @@ impl Candidates {
         slot.len = len;
         self.len += 1;
         Ok(())
+    }
+
+    /// Like [`push`](Self::push), but an entry that cannot be a signature is skipped (Standard
+    /// Webhooks: an entry that cannot apply never spoils the others). `false` when skipped.
+    pub(crate) fn push_lenient(&mut self, alg: Alg, encoding: Encoding, encoded: &[u8]) -> bool {
+        const NAME: Cow<'static, str> = Cow::Borrowed("");
+        self.len < MAX_SIGNATURES && self.push(&NAME, alg, encoding, encoded).is_ok()
     }
 
     fn of(&self, alg: Alg) -> impl Iterator<Item = &Candidate> {
@@ -390,6 +755,18 @@ pub(crate) fn find_match(
                     found |= matched;
                 }
             }
+            VerifyKey::HmacSha1(mac) => {
+                if candidates.of(Alg::HmacSha1).next().is_none() {
+                    continue;
+                }
+                let tag = mac.tag(signed);
+                for candidate in candidates.of(Alg::HmacSha1) {
+                    let matched = crate::mac::bytes_equal(&tag, candidate.bytes());
+                    index.conditional_assign(&i, matched & !found);
+                    found |= matched;
+                }
+            }
+            VerifyKey::TokenDigest(_) => {}
             VerifyKey::Ed25519(public) => {
                 for candidate in candidates.of(Alg::Ed25519) {
                     let matched =

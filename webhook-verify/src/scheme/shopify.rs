@@ -4,11 +4,32 @@
 //! app's client secret as written. No timestamp is signed; deduplicate on `X-Shopify-Webhook-Id`
 //! (unsigned) or the body with `webhook-idempotency`.
 
-use super::{Encoding, HmacSha256};
+use super::shared::{BodyHmac, sign_with, text_header};
+use super::{Encoding, HmacSha256, Provider};
 
-pub(super) fn config() -> HmacSha256 {
-    HmacSha256::preset("shopify", "X-Shopify-Hmac-Sha256", None, Encoding::Base64)
+const CONFIG: HmacSha256 =
+    HmacSha256::preset("shopify", "X-Shopify-Hmac-Sha256", None, Encoding::Base64);
+
+pub(super) const PROVIDER: Provider = BodyHmac {
+    name: "shopify",
+    secret_is: "the app's client secret",
+    signature_headers: &["X-Shopify-Hmac-Sha256"],
+    id: Some("X-Shopify-Webhook-Id"),
+    event_type: Some("X-Shopify-Topic"),
+    kept: &[
+        "x-shopify-hmac-sha256",
+        "x-shopify-topic",
+        "x-shopify-webhook-id",
+        "x-shopify-event-id",
+    ],
+    verify: |input| {
+        let mut verified = CONFIG.verify(input)?;
+        verified.event_type = text_header(input, "X-Shopify-Topic");
+        Ok(verified)
+    },
+    sign: |input| sign_with(&CONFIG, input),
 }
+.provider();
 
 #[cfg(test)]
 mod tests {

@@ -4,58 +4,35 @@
 //! the timestamp from `X-Slack-Request-Timestamp`, the key being the signing secret's bytes. The
 //! timestamp must be within the tolerance of now (five minutes by default, as Slack advises).
 
-use std::borrow::Cow;
+use super::shared::V0;
+use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use crate::timestamp::DEFAULT_TOLERANCE;
 
-use super::{Alg, Candidates, Encoding, SignKey, VerifyKey, find_match};
-use crate::headers::required;
-use crate::timestamp::{self, TimestampPolicy};
-use crate::{HeaderSource, Verified, VerifyError};
+const RULE: V0 = V0 {
+    scheme: "slack",
+    signature: "X-Slack-Signature",
+    timestamp: "X-Slack-Request-Timestamp",
+};
 
-pub(super) const SIGNATURE_HEADER: &str = "X-Slack-Signature";
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed(SIGNATURE_HEADER);
-const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("X-Slack-Request-Timestamp");
-
-pub(super) fn verify<'h, H: HeaderSource + ?Sized>(
-    keys: &[VerifyKey],
-    time: &TimestampPolicy,
-    headers: &'h H,
-    body: &[u8],
-) -> Result<Verified<'h>, VerifyError> {
-    let ts_raw = required(headers, &TIMESTAMP)?;
-    let ts = timestamp::parse(&TIMESTAMP, ts_raw)?;
-    let value = required(headers, &SIGNATURE)?;
-    let encoded = value
-        .strip_prefix(b"v0=")
-        .ok_or(VerifyError::MalformedHeader {
-            name: SIGNATURE,
-            reason: "must start with v0=",
-        })?;
-    let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha256, Encoding::Hex, encoded)?;
-    time.check(ts)?;
-    let secret_index = find_match(keys, &[b"v0:", ts_raw, b":", body], &candidates)?;
-    Ok(Verified {
-        scheme: "slack",
-        webhook_id: None,
-        timestamp: Some(ts),
-        secret_index,
-    })
-}
-
-pub(super) fn sign(keys: &[SignKey], timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
-    let ts = timestamp.to_string();
-    let Some(SignKey::Hmac(mac)) = keys.first() else {
-        return Vec::new();
-    };
-    let tag = mac.tag(&[b"v0:", ts.as_bytes(), b":", body]);
-    vec![
-        (TIMESTAMP.to_string(), ts),
-        (
-            SIGNATURE_HEADER.to_owned(),
-            format!("v0={}", const_hex::encode(tag)),
-        ),
-    ]
-}
+pub(super) const PROVIDER: Provider = Provider {
+    name: "slack",
+    aliases: &[],
+    secret_is: "the signing secret",
+    signature_headers: &["X-Slack-Signature"],
+    id_header: None,
+    timestamp_header: Some("X-Slack-Request-Timestamp"),
+    event_type_header: None,
+    kept_headers: &["x-slack-signature", "x-slack-request-timestamp"],
+    requires_url: false,
+    timestamped: true,
+    default_tolerance: DEFAULT_TOLERANCE,
+    ops: Ops {
+        verify: |input| RULE.verify(input),
+        sign: |input| RULE.sign(input),
+        verify_key: hmac_verify_key,
+        sign_key: hmac_sign_key,
+    },
+};
 
 #[cfg(test)]
 mod tests {

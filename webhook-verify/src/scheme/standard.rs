@@ -16,12 +16,42 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
-use super::{Alg, Candidates, Encoding, SignKey, VerifyKey, find_match, utf8};
+use super::{
+    Alg, Candidates, Encoding, Input, Ops, Provider, SignKey, Signed, VerifyKey,
+    find_match, utf8,
+};
 use crate::headers::{optional, required};
 use crate::mac::KeyedMac;
 use crate::secret::KeyBytes;
-use crate::timestamp::{self, TimestampPolicy};
-use crate::{HeaderSource, Secret, Verified, VerifyError};
+use crate::timestamp::{self, DEFAULT_TOLERANCE};
+use crate::{Secret, Verified, VerifyError};
+
+pub(super) const PROVIDER: Provider = Provider {
+    name: SCHEME,
+    aliases: &["standard-webhooks", "svix", "clerk", "resend"],
+    secret_is: "the whsec_ signing secret, or a whpk_ public key",
+    signature_headers: &SIGNATURE_HEADERS,
+    id_header: Some("webhook-id"),
+    timestamp_header: Some("webhook-timestamp"),
+    event_type_header: None,
+    kept_headers: &[
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "svix-id",
+        "svix-timestamp",
+        "svix-signature",
+    ],
+    requires_url: false,
+    timestamped: true,
+    default_tolerance: DEFAULT_TOLERANCE,
+    ops: Ops {
+        verify,
+        sign: |input| sign(input.keys, input.id, input.timestamp, input.body).map(Signed::headers),
+        verify_key,
+        sign_key,
+    },
+};
 
 struct Names {
     id: Cow<'static, str>,
@@ -41,16 +71,18 @@ const SVIX: Names = Names {
     signature: Cow::Borrowed("svix-signature"),
 };
 
-pub(super) const SIGNATURE_HEADERS: [&str; 2] = ["webhook-signature", "svix-signature"];
+const SIGNATURE_HEADERS: [&str; 2] = ["webhook-signature", "svix-signature"];
 
 const SCHEME: &str = "standard";
 
-pub(super) fn verify<'h, H: HeaderSource + ?Sized>(
-    keys: &[VerifyKey],
-    time: &TimestampPolicy,
-    headers: &'h H,
-    body: &[u8],
-) -> Result<Verified<'h>, VerifyError> {
+fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+    let Input {
+        keys,
+        time,
+        headers,
+        body,
+        ..
+    } = *input;
     let (names, signatures) = match optional(headers, &WEBHOOK.signature)? {
         Some(value) => (&WEBHOOK, value),
         None => match optional(headers, &SVIX.signature)? {
@@ -76,22 +108,21 @@ pub(super) fn verify<'h, H: HeaderSource + ?Sized>(
 
     let candidates = parse_signatures(&names.signature, signatures)?;
     let secret_index = find_match(keys, &[id_raw, b".", ts_raw, b".", body], &candidates)?;
-    Ok(Verified {
-        scheme: SCHEME,
-        webhook_id: Some(Cow::Borrowed(id)),
-        timestamp: Some(ts),
-        secret_index,
-    })
+    let mut verified = Verified::new(SCHEME, secret_index);
+    verified.webhook_id = Some(Cow::Borrowed(id));
+    verified.timestamp = Some(ts);
+    Ok(verified)
 }
 
+/// The `v1` and `v1a` entries that can be signatures. As the reference libraries decide, an entry
+/// that cannot apply (another version, one that does not decode, one of the wrong length) is
+/// skipped: the delivery is valid when any applicable entry matches.
 fn parse_signatures(name: &Cow<'static, str>, value: &[u8]) -> Result<Candidates, VerifyError> {
     let mut candidates = Candidates::new();
+    let mut known = 0usize;
     for token in value.split(|b| *b == b' ').filter(|t| !t.is_empty()) {
         let Some(comma) = token.iter().position(|b| *b == b',') else {
-            return Err(VerifyError::MalformedHeader {
-                name: name.clone(),
-                reason: "each signature must be written <version>,<base64>",
-            });
+            continue;
         };
         let (version, encoded) = (&token[..comma], &token[comma + 1..]);
         let alg = match version {
@@ -99,13 +130,23 @@ fn parse_signatures(name: &Cow<'static, str>, value: &[u8]) -> Result<Candidates
             b"v1a" => Alg::Ed25519,
             _ => continue,
         };
-        candidates.push(name, alg, Encoding::Base64, encoded)?;
+        known += 1;
+        if known > super::MAX_SIGNATURES {
+            return Err(VerifyError::MalformedHeader {
+                name: name.clone(),
+                reason: "more than 16 signatures",
+            });
+        }
+        candidates.push_lenient(alg, Encoding::Base64, encoded);
     }
-    if candidates.is_empty() {
+    if known == 0 {
         return Err(VerifyError::MalformedHeader {
             name: name.clone(),
             reason: "no v1 or v1a signature",
         });
+    }
+    if candidates.is_empty() {
+        return Err(VerifyError::NoMatchingSignature);
     }
     Ok(candidates)
 }
@@ -131,7 +172,7 @@ fn hmac_key(secret: &str) -> Result<KeyedMac, VerifyError> {
     Ok(KeyedMac::new(&key))
 }
 
-pub(super) fn verify_key(secret: &Secret) -> Result<VerifyKey, VerifyError> {
+fn verify_key(secret: &Secret) -> Result<VerifyKey, VerifyError> {
     let secret = secret.expose();
     if let Some(public) = secret.strip_prefix("whpk_") {
         let bytes = decode_key(public, "a whpk_ key must be base64 after its prefix")?;
@@ -151,7 +192,7 @@ pub(super) fn verify_key(secret: &Secret) -> Result<VerifyKey, VerifyError> {
     hmac_key(secret).map(VerifyKey::Hmac)
 }
 
-pub(super) fn sign_key(secret: &Secret) -> Result<SignKey, VerifyError> {
+fn sign_key(secret: &Secret) -> Result<SignKey, VerifyError> {
     let secret = secret.expose();
     if let Some(private) = secret.strip_prefix("whsk_") {
         let bytes = decode_key(private, "a whsk_ key must be base64 after its prefix")?;
@@ -177,7 +218,7 @@ pub(super) fn sign_key(secret: &Secret) -> Result<SignKey, VerifyError> {
     hmac_key(secret).map(SignKey::Hmac)
 }
 
-pub(super) fn sign(
+fn sign(
     keys: &[SignKey],
     id: &str,
     timestamp: i64,
@@ -198,17 +239,19 @@ pub(super) fn sign(
     let ts = timestamp.to_string();
     let signatures: Vec<String> = keys
         .iter()
-        .map(|key| match key {
-            SignKey::Hmac(mac) => {
-                format!(
-                    "v1,{}",
-                    BASE64.encode(mac.tag(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]))
-                )
-            }
+        .filter_map(|key| match key {
+            SignKey::Hmac(mac) => Some(format!(
+                "v1,{}",
+                BASE64.encode(mac.tag(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]))
+            )),
             SignKey::Ed25519(key) => {
                 let content = [id.as_bytes(), b".", ts.as_bytes(), b".", body].concat();
-                format!("v1a,{}", BASE64.encode(key.sign(&content).to_bytes()))
+                Some(format!(
+                    "v1a,{}",
+                    BASE64.encode(key.sign(&content).to_bytes())
+                ))
             }
+            SignKey::HmacSha1(_) | SignKey::Token(_) => None,
         })
         .collect();
     Ok(vec![
@@ -333,6 +376,34 @@ mod tests {
         verifier(&[SECRET])
             .verify(&headers(ID, TS, &sig), BODY)
             .unwrap();
+    }
+
+    #[test]
+    fn entries_that_cannot_apply_are_skipped() {
+        // A v1a entry for a whsec_ secret, malformed entries, entries without a comma: skipped,
+        // and the valid v1 after them decides (as the reference libraries do).
+        for sig in [
+            format!("v1a,AAAA {V1}"),
+            format!("v1,AAAA {V1}"),
+            format!("v1,!!!! {V1}"),
+            format!("nocomma {V1}"),
+            format!("v1,{} {V1}", "A".repeat(200)),
+            format!("{V1} v1a,AAAA"),
+        ] {
+            verifier(&[SECRET])
+                .verify(&headers(ID, TS, &sig), BODY)
+                .unwrap_or_else(|e| panic!("{sig}: {e}"));
+        }
+        // A v1 entry (even a valid HMAC) cannot apply to a whpk_ key: the v1a entry decides.
+        let sig = format!("v1,AAAA {V1} {V1A}");
+        verifier(&[WHPK])
+            .verify(&headers(ID, TS, &sig), BODY)
+            .unwrap();
+        // Nothing applicable: refused as not matching, not as malformed.
+        assert_eq!(
+            verifier(&[SECRET]).verify(&headers(ID, TS, "v1a,AAAA v1,!!"), BODY),
+            Err(VerifyError::NoMatchingSignature)
+        );
     }
 
     #[test]

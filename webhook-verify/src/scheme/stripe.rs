@@ -8,25 +8,43 @@
 
 use std::borrow::Cow;
 
-use super::{Alg, Candidates, Encoding, SignKey, VerifyKey, find_match};
+use super::{
+    Alg, Candidates, Encoding, Input, Ops, Provider, SignKey, Signed, find_match, hmac_sign_key,
+    hmac_verify_key,
+};
 use crate::headers::required;
-use crate::timestamp::{self, TimestampPolicy};
-use crate::{HeaderSource, Verified, VerifyError};
+use crate::timestamp::{self, DEFAULT_TOLERANCE};
+use crate::{Verified, VerifyError};
 
-pub(super) const HEADER: &str = "Stripe-Signature";
+pub(super) const PROVIDER: Provider = Provider {
+    name: "stripe",
+    aliases: &[],
+    secret_is: "the endpoint's whsec_ signing secret",
+    signature_headers: &[HEADER],
+    id_header: None,
+    timestamp_header: None,
+    event_type_header: None,
+    kept_headers: &["stripe-signature"],
+    requires_url: false,
+    timestamped: true,
+    default_tolerance: DEFAULT_TOLERANCE,
+    ops: Ops {
+        verify,
+        sign: |input| Ok(Signed::headers(sign(input.keys, input.timestamp, input.body))),
+        verify_key: hmac_verify_key,
+        sign_key: hmac_sign_key,
+    },
+};
+
+const HEADER: &str = "Stripe-Signature";
 const NAME: Cow<'static, str> = Cow::Borrowed(HEADER);
 
 fn malformed(reason: &'static str) -> VerifyError {
     VerifyError::MalformedHeader { name: NAME, reason }
 }
 
-pub(super) fn verify<'h, H: HeaderSource + ?Sized>(
-    keys: &[VerifyKey],
-    time: &TimestampPolicy,
-    headers: &'h H,
-    body: &[u8],
-) -> Result<Verified<'h>, VerifyError> {
-    let value = required(headers, &NAME)?;
+fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+    let value = required(input.headers, &NAME)?;
     let mut ts_raw: Option<&[u8]> = None;
     let mut candidates = Candidates::new();
     for item in value.split(|b| *b == b',') {
@@ -45,17 +63,14 @@ pub(super) fn verify<'h, H: HeaderSource + ?Sized>(
     if candidates.is_empty() {
         return Err(malformed("no v1 signature"));
     }
-    time.check(ts)?;
-    let secret_index = find_match(keys, &[ts_raw, b".", body], &candidates)?;
-    Ok(Verified {
-        scheme: "stripe",
-        webhook_id: None,
-        timestamp: Some(ts),
-        secret_index,
-    })
+    input.time.check(ts)?;
+    let secret_index = find_match(input.keys, &[ts_raw, b".", input.body], &candidates)?;
+    let mut verified = Verified::new("stripe", secret_index);
+    verified.timestamp = Some(ts);
+    Ok(verified)
 }
 
-pub(super) fn sign(keys: &[SignKey], timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
+fn sign(keys: &[SignKey], timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
     let ts = timestamp.to_string();
     let mut value = format!("t={ts}");
     for key in keys {

@@ -1,0 +1,44 @@
+//! `meta`: Meta's (WhatsApp Cloud API, Messenger, Instagram) `X-Hub-Signature-256`.
+//!
+//! Signing rule: `X-Hub-Signature-256: sha256=<hex(HMAC-SHA256(app secret, body))>`, the key
+//! being the app secret's bytes — GitHub's rule, with Meta's app secret. The legacy SHA-1
+//! `X-Hub-Signature` is never enough.
+
+use super::shared::{BodyHmac, sign_with};
+use super::{Encoding, HmacSha256, Provider};
+
+const CONFIG: HmacSha256 =
+    HmacSha256::preset("meta", "X-Hub-Signature-256", Some("sha256="), Encoding::Hex);
+
+pub(super) const PROVIDER: Provider = BodyHmac {
+    name: "meta",
+    secret_is: "the app secret",
+    signature_headers: &["X-Hub-Signature-256"],
+    id: None,
+    event_type: None,
+    kept: &["x-hub-signature-256"],
+    verify: |input| CONFIG.verify(input),
+    sign: |input| sign_with(&CONFIG, input),
+}
+.provider();
+
+#[cfg(test)]
+mod tests {
+    use crate::{Scheme, Verifier, VerifyError};
+
+    // GitHub's published example holds for Meta's identical rule.
+    const SECRET: &str = "It's a Secret to Everybody";
+    const SIGNATURE: &str =
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+    #[test]
+    fn accepts_the_rule_s_published_vector_and_refuses_tampering() {
+        let v = Verifier::new(Scheme::meta(), SECRET).unwrap();
+        let h = [("X-Hub-Signature-256", SIGNATURE)];
+        assert_eq!(v.verify(&h, b"Hello, World!").unwrap().scheme, "meta");
+        assert_eq!(
+            v.verify(&h, b"Hello, World?").map(|_| ()),
+            Err(VerifyError::NoMatchingSignature)
+        );
+    }
+}

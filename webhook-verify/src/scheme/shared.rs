@@ -1,0 +1,135 @@
+//! Building blocks that several providers share: a body HMAC in one header, and the Slack-style
+//! `v0=<hex>` over `v0:{timestamp}:{body}`.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use super::{
+    Alg, Candidates, Encoding, HmacSha256, Input, Ops, Provider, SignInput, Signed, find_match,
+    hmac_sign_key, hmac_verify_key,
+};
+use crate::Verified;
+use crate::VerifyError;
+use crate::headers::{optional, required};
+use crate::timestamp::{self, DEFAULT_TOLERANCE};
+
+/// What a body-HMAC provider (one header, the body alone) declares besides its config.
+pub(super) struct BodyHmac {
+    pub(super) name: &'static str,
+    pub(super) secret_is: &'static str,
+    pub(super) signature_headers: &'static [&'static str],
+    pub(super) id: Option<&'static str>,
+    pub(super) event_type: Option<&'static str>,
+    pub(super) kept: &'static [&'static str],
+    pub(super) verify: for<'a, 'h> fn(&Input<'a, 'h>) -> Result<Verified<'h>, VerifyError>,
+    pub(super) sign: fn(&SignInput<'_>) -> Result<Signed, VerifyError>,
+}
+
+impl BodyHmac {
+    /// The provider: untimestamped, no URL, the secret's bytes as the HMAC key.
+    pub(super) const fn provider(self) -> Provider {
+        Provider {
+            name: self.name,
+            aliases: &[],
+            secret_is: self.secret_is,
+            signature_headers: self.signature_headers,
+            id_header: self.id,
+            timestamp_header: None,
+            event_type_header: self.event_type,
+            kept_headers: self.kept,
+            requires_url: false,
+            timestamped: false,
+            default_tolerance: DEFAULT_TOLERANCE,
+            ops: Ops {
+                verify: self.verify,
+                sign: self.sign,
+                verify_key: hmac_verify_key,
+                sign_key: hmac_sign_key,
+            },
+        }
+    }
+}
+
+/// Signs the body with `config` (the first secret).
+pub(super) fn sign_with(config: &HmacSha256, input: &SignInput<'_>) -> Result<Signed, VerifyError> {
+    Ok(Signed::headers(config.sign(input.keys, input.body)))
+}
+
+/// A header's value as text, borrowed; `None` when absent, ambiguous or not UTF-8.
+pub(super) fn text_header<'h>(input: &Input<'_, 'h>, name: &'static str) -> Option<Cow<'h, str>> {
+    let raw = optional(input.headers, &Cow::Borrowed(name)).ok()??;
+    std::str::from_utf8(raw).ok().map(Cow::Borrowed)
+}
+
+/// Slack's and Zoom's rule: `{signature}: v0=<hex>` over `v0:{timestamp}:{body}`.
+pub(super) struct V0 {
+    pub(super) scheme: &'static str,
+    pub(super) signature: &'static str,
+    pub(super) timestamp: &'static str,
+}
+
+impl V0 {
+    pub(super) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+        let ts_name = Cow::Borrowed(self.timestamp);
+        let sig_name = Cow::Borrowed(self.signature);
+        let ts_raw = required(input.headers, &ts_name)?;
+        let ts = timestamp::parse(&ts_name, ts_raw)?;
+        let value = required(input.headers, &sig_name)?;
+        let encoded = value
+            .strip_prefix(b"v0=")
+            .ok_or(VerifyError::MalformedHeader {
+                name: sig_name.clone(),
+                reason: "must start with v0=",
+            })?;
+        let mut candidates = Candidates::new();
+        candidates.push(&sig_name, Alg::HmacSha256, Encoding::Hex, encoded)?;
+        input.time.check(ts)?;
+        let secret_index =
+            find_match(input.keys, &[b"v0:", ts_raw, b":", input.body], &candidates)?;
+        let mut verified = Verified::new(self.scheme, secret_index);
+        verified.timestamp = Some(ts);
+        Ok(verified)
+    }
+
+    pub(super) fn sign(&self, input: &SignInput<'_>) -> Result<Signed, VerifyError> {
+        let ts = input.timestamp.to_string();
+        let Some(mac) = input.first_mac() else {
+            return Ok(Signed::headers(Vec::new()));
+        };
+        let tag = mac.tag(&[b"v0:", ts.as_bytes(), b":", input.body]);
+        Ok(Signed::headers(vec![
+            (self.timestamp.to_owned(), ts),
+            (
+                self.signature.to_owned(),
+                format!("v0={}", const_hex::encode(tag)),
+            ),
+        ]))
+    }
+}
+
+/// Milliseconds since the epoch as whole seconds (floor), or the typed error.
+pub(super) fn millis_to_secs(name: &Cow<'static, str>, raw: &[u8]) -> Result<i64, VerifyError> {
+    Ok(timestamp::parse(name, raw)?.div_euclid(1000))
+}
+
+/// Seconds, for the `Duration` constants of provider files.
+pub(super) const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// The body as a JSON object to write into (an empty body is an empty object).
+pub(super) fn json_object(
+    body: &[u8],
+    scheme: &'static str,
+) -> Result<serde_json::Map<String, serde_json::Value>, VerifyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        _ => Err(VerifyError::MissingSignInput {
+            scheme,
+            what: "a JSON object body",
+        }),
+    }
+}
