@@ -252,3 +252,95 @@ async fn axum_and_actix_answer_every_request_of_the_table_alike() {
     }
     assert!(differences.is_empty(), "\n{}", differences.join("\n"));
 }
+
+/// The URL-signed schemes behind a proxy: the adapters rebuild the URL the sender signed from
+/// the verifier's `PublicUrl`, not from the address the application listens on.
+mod url_signed {
+    use super::*;
+    use webhook_verify::{PublicUrl, Request, Signer};
+
+    const KEY: &str = "square-signature-key";
+    const PUBLIC: &str = "https://hooks.example.com";
+
+    fn verifier(public_url: PublicUrl) -> Verifier {
+        Verifier::builder(Scheme::square())
+            .secret(KEY)
+            .public_url(public_url)
+            .build()
+            .unwrap()
+    }
+
+    async fn axum_url(public_url: PublicUrl) -> String {
+        let app = Router::new()
+            .route("/webhooks", post(|| async { "ok" }))
+            .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier(public_url)));
+        axum_receiver(app).await
+    }
+
+    fn actix(public_url: PublicUrl) -> ActixReceiver {
+        ActixReceiver::start(move |config| {
+            config.service(
+                web::resource("/webhooks")
+                    .wrap(webhook_actix::VerifyWebhook::new(verifier(
+                        public_url.clone(),
+                    )))
+                    .route(web::post().to(|| async { "ok" })),
+            );
+        })
+    }
+
+    /// Square's headers for `body` sent to `url`, plus `extra` headers.
+    fn signed(url: &str, body: &[u8], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let request = Request::post(url);
+        let signer = Signer::new(Scheme::square(), KEY).unwrap();
+        let mut headers = signer
+            .sign_delivery(Some(&request), "", 0, body)
+            .unwrap()
+            .headers;
+        headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        headers
+    }
+
+    async fn answers(url: &str, headers: &[(String, String)], body: &[u8]) -> u16 {
+        // `request` targets /webhooks; this test's deliveries carry a query too.
+        let raw = String::from_utf8_lossy(&request(headers, body)).replacen(
+            "POST /webhooks HTTP/1.1",
+            "POST /webhooks?shop=1 HTTP/1.1",
+            1,
+        );
+        exchange(url, raw.as_bytes()).await.status
+    }
+
+    #[tokio::test]
+    async fn both_adapters_verify_against_the_configured_public_url() {
+        let body = br#"{"type":"payment.updated"}"#;
+        let genuine = signed(&format!("{PUBLIC}/webhooks?shop=1"), body, &[]);
+        let internal = signed("http://127.0.0.1/webhooks?shop=1", body, &[]);
+        let actix = actix(PublicUrl::base(PUBLIC));
+        for url in [axum_url(PublicUrl::base(PUBLIC)).await, actix.url()] {
+            assert_eq!(answers(&url, &genuine, body).await, 200, "{url}");
+            // Signed for the address the app sees: not what the sender signs.
+            assert_eq!(answers(&url, &internal, body).await, 401, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn both_adapters_can_trust_the_proxy_s_forwarded_headers() {
+        let body = br#"{"type":"payment.created"}"#;
+        let forwarded = [
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "hooks.example.com"),
+        ];
+        let genuine = signed(&format!("{PUBLIC}/webhooks?shop=1"), body, &forwarded);
+        let elsewhere = [
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "elsewhere.example"),
+        ];
+        let moved = signed(&format!("{PUBLIC}/webhooks?shop=1"), body, &elsewhere);
+        let actix = actix(PublicUrl::Forwarded);
+        for url in [axum_url(PublicUrl::Forwarded).await, actix.url()] {
+            assert_eq!(answers(&url, &genuine, body).await, 200, "{url}");
+            assert_eq!(answers(&url, &moved, body).await, 401, "{url}");
+        }
+    }
+}

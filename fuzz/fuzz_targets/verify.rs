@@ -8,7 +8,8 @@
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use webhook_verify::{
-    Encoding, FixedClock, HeaderSource, HmacSha256, Rejection, Request, Scheme, Signer, Verifier,
+    Encoding, FixedClock, HeaderSource, HmacSha256, PublicUrl, Rejection, Request, Scheme, Signer,
+    Verifier,
 };
 
 /// Every header name a built-in scheme reads, plus near misses.
@@ -114,7 +115,8 @@ fn scheme(input: &Input<'_>) -> Scheme {
 }
 
 fn is_v1a(input: &Input<'_>) -> bool {
-    input.custom.is_none() && usize::from(input.scheme) % (Scheme::NAMES.len() + 1) == Scheme::NAMES.len()
+    input.custom.is_none()
+        && usize::from(input.scheme) % (Scheme::NAMES.len() + 1) == Scheme::NAMES.len()
 }
 
 fuzz_target!(|input: Input<'_>| {
@@ -125,7 +127,9 @@ fuzz_target!(|input: Input<'_>| {
     let (sign_secret, verify_secret) = if v1a { (WHSK, WHPK) } else { (SECRET, SECRET) };
 
     // Arbitrary secrets may be refused, never panic.
-    let mut builder = Verifier::builder(scheme.clone()).clock(FixedClock(input.now));
+    let mut builder = Verifier::builder(scheme.clone())
+        .public_url(PublicUrl::PerRequest)
+        .clock(FixedClock(input.now));
     builder = match input.tolerance {
         Some(secs) => builder.tolerance(std::time::Duration::from_secs(u64::from(secs))),
         None => builder.allow_any_timestamp(),
@@ -140,6 +144,7 @@ fuzz_target!(|input: Input<'_>| {
         .build()
         .or_else(|_| {
             Verifier::builder(scheme.clone())
+                .public_url(PublicUrl::PerRequest)
                 .clock(FixedClock(input.now))
                 .secret(verify_secret)
                 .build()

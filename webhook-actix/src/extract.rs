@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 use tracing::Instrument as _;
 use webhook_verify::{Rejection, Verified, Verifier};
 
-use crate::{ActixHeaders, WebhookRejection, body};
+use crate::{WebhookRejection, body};
 
 /// A verified delivery, extracted by the inner extractor `E` from the verified bytes.
 ///
@@ -93,10 +93,8 @@ where
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
                 .map_err(|rejection| refuse(&req, rejection))?;
-            let verified = verifier
-                .verify(&ActixHeaders::new(req.headers()), &body)
-                .map_err(|err| refuse(&req, Rejection::from(err)))?
-                .into_owned();
+            let verified = crate::verify::verify_http(&verifier, &req, &body)
+                .map_err(|err| refuse(&req, Rejection::from(err)))?;
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {

@@ -1,7 +1,7 @@
 //! The [`Webhook`] extractor: verification for handlers that do not sit behind the layer.
 
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, OriginalUri, Request};
 use axum::response::IntoResponse;
 use tracing::Instrument;
 use webhook_verify::{Verified, Verifier};
@@ -69,7 +69,11 @@ where
         )
         .await
         .map_err(|rejection| refuse(rejection, parts.uri.path()))?;
-        let verified = check(&verifier, &parts.headers, &parts.uri, &body)?;
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
+        let verified = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let body_len = body.len();
         let request = Request::from_parts(parts, Body::from(body));

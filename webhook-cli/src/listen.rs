@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use clap::Args;
 use webhook_axum::{Webhook, WebhookRejection};
-use webhook_verify::{DEFAULT_BODY_LIMIT, Verifier};
+use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier};
 
 use crate::args::{SchemeArg, ToleranceArgs};
 use crate::error::CliError;
@@ -50,7 +50,9 @@ pub struct ListenArgs {
 /// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
 /// `invalid <reason>` on stdout per POST, on any path.
 pub fn run(args: ListenArgs) -> Result<(), CliError> {
+    // The URL-signed schemes get theirs rebuilt per request (see `Listener`).
     let builder = Verifier::builder(args.scheme.scheme)
+        .public_url(PublicUrl::PerRequest)
         .secrets(args.secrets.resolve()?)
         .body_limit(args.body_limit);
     let verifier = args

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use http::HeaderMap;
-use webhook_verify::{DEFAULT_BODY_LIMIT, FixedClock, Verifier};
+use webhook_verify::{DEFAULT_BODY_LIMIT, FixedClock, PublicUrl, Verifier};
 
 use crate::args::{BodyArg, HeaderArg, RequestArgs, SchemeArg, ToleranceArgs, parse_header};
 use crate::error::CliError;
@@ -46,7 +46,9 @@ pub struct VerifyArgs {
 /// Verifies the delivery: `valid` on stdout and `Ok`, or the reason as [`CliError::Failed`].
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     let request = args.request.request(&args.scheme.scheme)?;
+    // The URL-signed schemes get theirs from `--url`, with this one delivery.
     let mut builder = Verifier::builder(args.scheme.scheme)
+        .public_url(PublicUrl::PerRequest)
         .secrets(args.secrets.resolve()?)
         .body_limit(args.body_limit);
     if let Some(now) = args.now {

@@ -101,7 +101,9 @@ pub enum VerifyError {
     /// The scheme signs the request's URL (Twilio, Square, HubSpot) but the verifier was given
     /// none: a configuration error (answer `500`), found at start-up with
     /// [`Scheme::requires_url`](crate::Scheme::requires_url).
-    #[error("scheme {scheme} signs the request URL: verify with Verifier::verify_request")]
+    #[error(
+        "scheme {scheme} signs the request URL: configure VerifierBuilder::public_url (or verify with Verifier::verify_request)"
+    )]
     MissingRequestUrl {
         /// The scheme's name.
         scheme: &'static str,

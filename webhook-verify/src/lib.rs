@@ -36,7 +36,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use headers::HeaderSource;
 pub use rejection::Rejection;
-pub use request::Request;
+pub use request::{PublicUrl, Request};
 pub use scheme::{Encoding, HmacSha256, KEPT_HEADERS, Provider, Scheme, UnknownScheme};
 pub use secret::Secret;
 pub use signer::{SignedDelivery, Signer};

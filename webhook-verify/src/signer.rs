@@ -114,11 +114,14 @@ impl Signer {
     /// Returns the headers and the body to send.
     ///
     /// ```
-    /// use webhook_verify::{Request, Scheme, Signer, Verifier};
+    /// use webhook_verify::{PublicUrl, Request, Scheme, Signer, Verifier};
     /// let request = Request::post("https://example.com/twilio");
     /// let signed = Signer::new(Scheme::twilio(), "auth-token")?
     ///     .sign_delivery(Some(&request), "", 0, b"Body=hi&From=%2B1")?;
-    /// let verifier = Verifier::new(Scheme::twilio(), "auth-token")?;
+    /// let verifier = Verifier::builder(Scheme::twilio())
+    ///     .secret("auth-token")
+    ///     .public_url(PublicUrl::PerRequest)
+    ///     .build()?;
     /// verifier.verify_request(&request, &signed.headers, &signed.body)?;
     /// # Ok::<(), webhook_verify::VerifyError>(())
     /// ```

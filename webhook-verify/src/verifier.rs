@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::PublicUrl;
 use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
@@ -38,6 +39,7 @@ struct Inner {
     time: TimestampPolicy,
     body_limit: usize,
     body_timeout: Duration,
+    public_url: Option<PublicUrl>,
 }
 
 impl Verifier {
@@ -73,6 +75,7 @@ impl Verifier {
             tolerance_set: false,
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            public_url: None,
         }
     }
 
@@ -107,8 +110,11 @@ impl Verifier {
     /// others.
     ///
     /// ```
-    /// use webhook_verify::{Request, Scheme, Verifier};
-    /// let verifier = Verifier::new(Scheme::square(), "asdf1234")?;
+    /// use webhook_verify::{PublicUrl, Request, Scheme, Verifier};
+    /// let verifier = Verifier::builder(Scheme::square())
+    ///     .secret("asdf1234")
+    ///     .public_url(PublicUrl::PerRequest) // the URL comes with each request
+    ///     .build()?;
     /// let headers = [("x-square-hmacsha256-signature", "2kRE5qRU2tR+tBGlDwMEw2avJ7QM4ikPYD/PJ3bd9Og=")];
     /// let request = Request::post("https://example.com/webhook");
     /// verifier.verify_request(&request, &headers, br#"{"hello":"world"}"#)?;
@@ -121,6 +127,54 @@ impl Verifier {
         body: &[u8],
     ) -> Result<Verified<'h>, VerifyError> {
         self.check(Some(request), headers, body)
+    }
+
+    /// What adapters call: verifies a delivery to `path_and_query` (`/twilio?x=1`) with the
+    /// request's method, building its full URL from the configured [`PublicUrl`] for the
+    /// schemes that sign it ([`verify`](Self::verify) for the others).
+    ///
+    /// ```
+    /// use webhook_verify::{PublicUrl, Scheme, Signer, Request, Verifier};
+    /// let verifier = Verifier::builder(Scheme::square())
+    ///     .secret("asdf1234")
+    ///     .public_url(PublicUrl::base("https://example.com"))
+    ///     .build()?;
+    /// let request = Request::post("https://example.com/webhook");
+    /// let signed = Signer::new(Scheme::square(), "asdf1234")?.sign_delivery(Some(&request), "", 0, b"{}")?;
+    /// verifier.verify_http("POST", "/webhook", &signed.headers, &signed.body)?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn verify_http<'h, H: HeaderSource + ?Sized>(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &'h H,
+        body: &[u8],
+    ) -> Result<Verified<'h>, VerifyError> {
+        if !self.0.scheme.requires_url() {
+            return self.check(None, headers, body);
+        }
+        let Some(url) = self.request_url(path_and_query, headers) else {
+            return match self.0.public_url {
+                Some(PublicUrl::Forwarded) => Err(VerifyError::MissingHeader {
+                    name: std::borrow::Cow::Borrowed("Host"),
+                }),
+                _ => Err(VerifyError::MissingRequestUrl {
+                    scheme: self.0.scheme.name(),
+                }),
+            };
+        };
+        self.check(Some(&Request::new(method, &url)), headers, body)
+    }
+
+    /// The full URL of a request to `path_and_query` by the configured [`PublicUrl`]; `None`
+    /// when none is configured, for [`PublicUrl::PerRequest`], or when the headers name no host.
+    pub fn request_url<H: HeaderSource + ?Sized>(
+        &self,
+        path_and_query: &str,
+        headers: &H,
+    ) -> Option<String> {
+        self.0.public_url.as_ref()?.url_for(path_and_query, headers)
     }
 
     fn check<'h, H: HeaderSource + ?Sized>(
@@ -222,6 +276,7 @@ pub struct VerifierBuilder {
     tolerance_set: bool,
     body_limit: usize,
     body_timeout: Duration,
+    public_url: Option<PublicUrl>,
 }
 
 impl VerifierBuilder {
@@ -308,7 +363,27 @@ impl VerifierBuilder {
         self
     }
 
-    /// Parses every secret for the scheme and computes their keyed MAC states.
+    /// Where the URL of a delivery comes from, for the schemes that sign it (`twilio`, `square`,
+    /// `hubspot`): required by them, ignored by the others. See [`PublicUrl`].
+    ///
+    /// ```
+    /// use webhook_verify::{PublicUrl, Scheme, Verifier, VerifyError};
+    /// let unset = Verifier::builder(Scheme::twilio()).secret("token").build();
+    /// assert!(matches!(unset, Err(VerifyError::MissingRequestUrl { scheme: "twilio" })));
+    /// let set = Verifier::builder(Scheme::twilio())
+    ///     .secret("token")
+    ///     .public_url(PublicUrl::base("https://hooks.example.com"))
+    ///     .build();
+    /// assert!(set.is_ok());
+    /// ```
+    pub fn public_url(mut self, url: PublicUrl) -> Self {
+        self.public_url = Some(url);
+        self
+    }
+
+    /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
+    /// signs the URL without a [`public_url`](Self::public_url) is
+    /// [`VerifyError::MissingRequestUrl`].
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Verifier, VerifyError};
@@ -331,12 +406,18 @@ impl VerifierBuilder {
             .iter()
             .map(|secret| self.scheme.verify_key(secret))
             .collect::<Result<_, _>>()?;
+        if self.scheme.requires_url() && self.public_url.is_none() {
+            return Err(VerifyError::MissingRequestUrl {
+                scheme: self.scheme.name(),
+            });
+        }
         Ok(Verifier(Arc::new(Inner {
             scheme: self.scheme,
             keys,
             time: self.time,
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
+            public_url: self.public_url,
         })))
     }
 }

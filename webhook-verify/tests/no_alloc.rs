@@ -196,6 +196,7 @@ impl Case {
     fn verifiers(&self) -> [Verifier; 2] {
         let build = |secrets: &[&str]| {
             Verifier::builder((self.scheme)())
+                .public_url(webhook_verify::PublicUrl::PerRequest)
                 .secrets(secrets.iter().copied())
                 .clock(FixedClock(NOW))
                 .build()
@@ -499,6 +500,7 @@ fn stale_timestamp_allocates_nothing() {
     ];
     for case in CASES.iter().filter(|c| timestamped.contains(&c.label)) {
         let stale = Verifier::builder((case.scheme)())
+            .public_url(webhook_verify::PublicUrl::PerRequest)
             .secret(case.verify_secret)
             .clock(FixedClock(NOW + 100_000))
             .build()

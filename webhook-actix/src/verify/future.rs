@@ -14,7 +14,6 @@ use tracing::Span;
 use webhook_verify::Rejection;
 
 use super::middleware::{Inner, raise_extractor_limits, refuse};
-use crate::ActixHeaders;
 use crate::body::{self, BodyReader};
 
 pin_project! {
@@ -117,10 +116,7 @@ where
             };
 
             let inner = &**this.inner;
-            let verified = match inner
-                .verifier
-                .verify(&ActixHeaders::new(req.headers()), &body)
-            {
+            let verified = match crate::verify::verify_http(&inner.verifier, req.request(), &body) {
                 Ok(verified) => verified.into_owned(),
                 Err(err) => return Poll::Ready(Ok(refuse(req, Rejection::from(err)))),
             };

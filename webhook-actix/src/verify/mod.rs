@@ -99,3 +99,22 @@ pub use middleware::VerifyWebhookMiddleware;
 pub use transform::VerifyWebhook;
 
 pub(crate) use webhook_verify::receiver::accepted_span;
+
+use actix_web::HttpRequest;
+use webhook_verify::{Verified, Verifier, VerifyError};
+
+use crate::ActixHeaders;
+
+/// Verifies `body` against `req`'s head: method, path and query (the URL-signed schemes' URL is
+/// rebuilt from the verifier's `PublicUrl`) and headers.
+pub(crate) fn verify_http(
+    verifier: &Verifier,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<Verified<'static>, VerifyError> {
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let headers = ActixHeaders::new(req.headers());
+    verifier
+        .verify_http(req.method().as_str(), path_and_query, &headers, body)
+        .map(Verified::into_owned)
+}

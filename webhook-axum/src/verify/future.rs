@@ -104,7 +104,8 @@ fn verify_and_call<S>(
 where
     S: Service<Request<Body>>,
 {
-    match check(&shared.verifier, request.headers(), request.uri(), &body) {
+    let (method, uri) = (request.method(), super::original_uri(&request));
+    match check(&shared.verifier, method, uri, request.headers(), &body) {
         Err(rejection) => State::Refused {
             rejection: Some(rejection),
         },

@@ -65,22 +65,25 @@ pub use service::VerifyWebhook;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use http::{HeaderMap, HeaderName, Request, Uri};
+use axum::extract::{DefaultBodyLimit, OriginalUri};
+use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
 use webhook_verify::{Rejection, Verified, Verifier, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
 
-/// Verifies `body` against the head of a request to `uri`; logs and converts a refusal.
+/// Verifies `body` against the head of a `method` request to `uri` (the URL-signed schemes'
+/// URL is rebuilt from the verifier's `PublicUrl`); logs and converts a refusal.
 pub(crate) fn check(
     verifier: &Verifier,
-    headers: &HeaderMap,
+    method: &Method,
     uri: &Uri,
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Verified<'static>, WebhookRejection> {
-    match verifier.verify(headers, body) {
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    match verifier.verify_http(method.as_str(), path_and_query, headers, body) {
         Ok(verified) => Ok(verified.into_owned()),
         Err(err) => Err(refuse(Rejection::from(err), uri.path())),
     }
@@ -130,6 +133,15 @@ pub(crate) fn mark_sensitive(headers: &mut HeaderMap, names: &[HeaderName]) {
             value.set_sensitive(true);
         }
     }
+}
+
+/// The URI the sender requested: inside a nested router axum strips the prefix from
+/// `Request::uri` and keeps the original in `OriginalUri`.
+pub(crate) fn original_uri<B>(request: &Request<B>) -> &Uri {
+    request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri(), |original| &original.0)
 }
 
 /// axum's own default extractor limit (`DefaultBodyLimit`): 2 MiB.

@@ -144,7 +144,7 @@ mod tests {
     const SIG: &str = "bStdV9k80xy5I48TJZesJygn1z28GkdG3a/0ddKbTfg=";
 
     fn check(now: i64, method: &str, url: &str, ts: &str, body: &[u8]) -> Result<usize, VerifyError> {
-        Verifier::builder(Scheme::hubspot())
+        Verifier::builder(Scheme::hubspot()).public_url(crate::PublicUrl::PerRequest)
             .secrets(["old", SECRET])
             .clock(FixedClock(now))
             .build()?

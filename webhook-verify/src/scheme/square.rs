@@ -79,7 +79,7 @@ mod tests {
     const SIG: &str = "2kRE5qRU2tR+tBGlDwMEw2avJ7QM4ikPYD/PJ3bd9Og=";
 
     fn check(url: &str, sig: &str, body: &[u8]) -> Result<usize, VerifyError> {
-        Verifier::builder(Scheme::square())
+        Verifier::builder(Scheme::square()).public_url(crate::PublicUrl::PerRequest)
             .secrets(["old", KEY])
             .build()?
             .verify_request(
@@ -105,7 +105,7 @@ mod tests {
         let no = Err(VerifyError::NoMatchingSignature);
         assert_eq!(check("https://example.com/webhooks", SIG, BODY), no);
         assert_eq!(check(URL, SIG, b"{}"), no);
-        let v = Verifier::new(Scheme::square(), KEY).unwrap();
+        let v = Verifier::builder(Scheme::square()).public_url(crate::PublicUrl::PerRequest).secret(KEY).build().unwrap();
         let err = v
             .verify(&[("x-square-hmacsha256-signature", SIG)], BODY)
             .unwrap_err();

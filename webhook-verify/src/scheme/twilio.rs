@@ -169,7 +169,7 @@ mod tests {
     const SIG: &str = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=";
 
     fn check(url: &str, sig: &str, body: &[u8]) -> Result<usize, VerifyError> {
-        Verifier::builder(Scheme::twilio())
+        Verifier::builder(Scheme::twilio()).public_url(crate::PublicUrl::PerRequest)
             .secrets(["old-token", TOKEN])
             .build()?
             .verify_request(&Request::post(url), &[("X-Twilio-Signature", sig)], body)
@@ -215,7 +215,7 @@ mod tests {
         let changed = [FORM, b"&Extra=1"].concat();
         assert_eq!(check(URL, SIG, &changed), no);
         assert_eq!(check(URL, SIG, &FORM[..FORM.len() - 1]), no);
-        let v = Verifier::new(Scheme::twilio(), "54321").unwrap();
+        let v = Verifier::builder(Scheme::twilio()).public_url(crate::PublicUrl::PerRequest).secret("54321").build().unwrap();
         assert_eq!(
             v.verify_request(&Request::post(URL), &[("X-Twilio-Signature", SIG)], FORM)
                 .map(|_| 0),

@@ -211,9 +211,12 @@ pub const CASES: [Case; 15] = [
     },
 ];
 impl Case {
-    /// A builder for this scheme with a clock frozen at `now` (no secret yet).
+    /// A builder for this scheme with a clock frozen at `now` (no secret yet); the URL-signed
+    /// schemes get their URL with each request ([`REQ`]).
     pub fn builder(&self, now: i64) -> VerifierBuilder {
-        Verifier::builder((self.scheme)()).clock(FixedClock(now))
+        Verifier::builder((self.scheme)())
+            .clock(FixedClock(now))
+            .public_url(webhook_verify::PublicUrl::PerRequest)
     }
 
     /// A verifier with this case's key alone, its clock frozen at `now`.
