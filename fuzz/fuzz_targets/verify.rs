@@ -2,11 +2,22 @@
 //! `HeaderSource` implementation. Nothing may panic; the implementations must agree; an error
 //! never shows a secret.
 //!
+//! Besides raw bytes, the inputs are built to reach the parsers behind the signatures: JSON
+//! bodies (Mailgun's `signature` object, Linear's `webhookTimestamp`), form-encoded bodies and
+//! URLs with ports, queries and `bodySHA256` (Twilio), percent-encoded URLs (HubSpot), and
+//! Standard Webhooks signature lists of any versions and encodings. A signed delivery is
+//! verified with the body its signer returned (Mailgun and Linear write into it), then maybe
+//! tampered with.
+//!
 //! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run verify -- -max_total_time=60`
 #![no_main]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use webhook_verify::{
     Encoding, FixedClock, HeaderSource, HmacSha256, PublicUrl, Rejection, Request, Scheme, Signer,
     Verifier,
@@ -73,6 +84,271 @@ enum Edit<'a> {
     Remove(u8),
     /// Changes the case of the n-th header's name.
     Upper(u8),
+    /// Writes a Standard Webhooks signature list into the first `webhook-signature` (or
+    /// `svix-signature`) header, before or instead of its entries, or adds one.
+    Signatures {
+        svix: bool,
+        keep: Option<bool>,
+        entries: Vec<(Version<'a>, Payload<'a>)>,
+        separator: Separator,
+    },
+}
+
+#[derive(Arbitrary, Debug)]
+enum Version<'a> {
+    V1,
+    V1a,
+    V2,
+    Empty,
+    Raw(&'a str),
+    /// No `version,` at all.
+    Missing,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Payload<'a> {
+    /// Base64 of these bytes (32 for v1 and 64 for v1a have the right length).
+    Base64(&'a [u8]),
+    /// Base64 of 32 or 64 given bytes.
+    Sized(bool, [u8; 32], [u8; 32]),
+    /// Base64 without its padding.
+    Unpadded(&'a [u8]),
+    Raw(&'a str),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Separator {
+    Space,
+    Spaces,
+    Comma,
+    Tab,
+}
+
+/// A JSON key: one a scheme reads, or any.
+#[derive(Arbitrary, Debug)]
+enum Key<'a> {
+    Known(u8),
+    Raw(&'a str),
+}
+
+const JSON_KEYS: [&str; 8] = [
+    "signature",
+    "timestamp",
+    "token",
+    "event-data",
+    "event",
+    "webhookTimestamp",
+    "type",
+    "data",
+];
+
+impl Key<'_> {
+    fn text(&self) -> String {
+        match self {
+            Key::Known(i) => JSON_KEYS[usize::from(*i) % JSON_KEYS.len()].to_owned(),
+            Key::Raw(s) => (*s).to_owned(),
+        }
+    }
+}
+
+/// A JSON scalar.
+#[derive(Arbitrary, Debug)]
+enum Leaf<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(Key<'a>),
+    /// Digits, as Mailgun's timestamp and Linear's `webhookTimestamp` are.
+    Digits(u64),
+}
+
+impl Leaf<'_> {
+    fn value(&self) -> Value {
+        match self {
+            Leaf::Null => Value::Null,
+            Leaf::Bool(b) => Value::Bool(*b),
+            Leaf::Int(n) => Value::from(*n),
+            Leaf::Uint(n) => Value::from(*n),
+            Leaf::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Leaf::Str(k) => Value::String(k.text()),
+            Leaf::Digits(n) => Value::String(n.to_string()),
+        }
+    }
+}
+
+/// A JSON value two levels deep: enough for `{"signature": {...}, "event-data": {...}}`
+/// (and bounded, so that neither building nor dropping it recurses).
+#[derive(Arbitrary, Debug)]
+enum Inner<'a> {
+    Leaf(Leaf<'a>),
+    Array(Vec<Leaf<'a>>),
+    Object(Vec<(Key<'a>, Leaf<'a>)>),
+}
+
+impl Inner<'_> {
+    fn value(&self) -> Value {
+        match self {
+            Inner::Leaf(l) => l.value(),
+            Inner::Array(items) => Value::Array(items.iter().map(Leaf::value).collect()),
+            Inner::Object(fields) => {
+                Value::Object(fields.iter().map(|(k, v)| (k.text(), v.value())).collect())
+            }
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum Body<'a> {
+    Raw(&'a [u8]),
+    /// A JSON value (Mailgun's and Linear's bodies are JSON objects).
+    Json(Leaf<'a>),
+    JsonObject(Vec<(Key<'a>, Inner<'a>)>),
+    /// A form-encoded body of these parameters (Twilio signs them sorted).
+    Form(Vec<(&'a str, &'a str)>),
+}
+
+impl Body<'_> {
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Body::Raw(b) => b.to_vec(),
+            Body::Json(leaf) => leaf.value().to_string().into_bytes(),
+            Body::JsonObject(fields) => {
+                Value::Object(fields.iter().map(|(k, v)| (k.text(), v.value())).collect())
+                    .to_string()
+                    .into_bytes()
+            }
+            Body::Form(params) => form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params.iter())
+                .finish()
+                .into_bytes(),
+        }
+    }
+}
+
+/// The request's URL: any text, or one built of parts.
+#[derive(Arbitrary, Debug)]
+enum Url<'a> {
+    Raw(&'a str),
+    Built {
+        https: bool,
+        userinfo: Option<&'a str>,
+        host: &'a str,
+        port: Option<u16>,
+        path: &'a str,
+        query: Vec<(&'a str, &'a str)>,
+        /// `bodySHA256=` in the query: the body's hash (`true`) or these bytes' hex.
+        body_sha256: Option<Result<bool, &'a [u8]>>,
+        fragment: Option<&'a str>,
+        /// Percent-encode the path's reserved characters (HubSpot decodes some).
+        encode_path: bool,
+    },
+}
+
+impl Url<'_> {
+    fn text(&self, body: &[u8]) -> String {
+        match self {
+            Url::Raw(s) => (*s).to_owned(),
+            Url::Built {
+                https,
+                userinfo,
+                host,
+                port,
+                path,
+                query,
+                body_sha256,
+                fragment,
+                encode_path,
+            } => {
+                let mut url = String::from(if *https { "https://" } else { "http://" });
+                if let Some(user) = userinfo {
+                    url.push_str(user);
+                    url.push('@');
+                }
+                url.push_str(host);
+                if let Some(port) = port {
+                    url.push_str(&format!(":{port}"));
+                }
+                url.push('/');
+                if *encode_path {
+                    url.extend(form_urlencoded::byte_serialize(path.as_bytes()));
+                } else {
+                    url.push_str(path);
+                }
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                q.extend_pairs(query.iter());
+                match body_sha256 {
+                    Some(Ok(true)) => {
+                        q.append_pair("bodySHA256", &hex(&Sha256::digest(body)));
+                    }
+                    Some(Ok(false)) => {
+                        q.append_pair("bodySHA256", &hex(&Sha256::digest(body)).to_uppercase());
+                    }
+                    Some(Err(bytes)) => {
+                        q.append_pair("bodySHA256", &hex(bytes));
+                    }
+                    None => {}
+                }
+                let q = q.finish();
+                if !q.is_empty() {
+                    url.push('?');
+                    url.push_str(&q);
+                }
+                if let Some(f) = fragment {
+                    url.push('#');
+                    url.push_str(f);
+                }
+                url
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A Standard Webhooks signature list.
+fn signature_list(entries: &[(Version<'_>, Payload<'_>)], separator: &Separator) -> Vec<u8> {
+    let sep = match separator {
+        Separator::Space => " ",
+        Separator::Spaces => "   ",
+        Separator::Comma => ",",
+        Separator::Tab => "\t",
+    };
+    let mut out = String::new();
+    for (i, (version, payload)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        let version = match version {
+            Version::V1 => Some("v1"),
+            Version::V1a => Some("v1a"),
+            Version::V2 => Some("v2"),
+            Version::Empty => Some(""),
+            Version::Raw(s) => Some(*s),
+            Version::Missing => None,
+        };
+        if let Some(v) = version {
+            out.push_str(v);
+            out.push(',');
+        }
+        match payload {
+            Payload::Base64(b) => out.push_str(&BASE64.encode(b)),
+            Payload::Sized(long, a, b) => {
+                let bytes = if *long {
+                    [&a[..], &b[..]].concat()
+                } else {
+                    a.to_vec()
+                };
+                out.push_str(&BASE64.encode(bytes));
+            }
+            Payload::Unpadded(b) => out.push_str(BASE64.encode(b).trim_end_matches('=')),
+            Payload::Raw(s) => out.push_str(s),
+        }
+    }
+    out.into_bytes()
 }
 
 #[derive(Arbitrary, Debug)]
@@ -84,12 +360,14 @@ struct Input<'a> {
     /// Start from a correctly signed delivery (then edit it), or from nothing.
     signed: Option<(&'a str, i64)>,
     edits: Vec<Edit<'a>>,
-    body: &'a [u8],
+    body: Body<'a>,
+    /// Flips one bit of the body after signing.
+    body_flip: Option<(u16, u8)>,
     now: i64,
     tolerance: Option<u32>,
     scheme_name: &'a str,
-    /// The request's URL and method, for the URL-signed schemes (absent: plain `verify`).
-    request: Option<(&'a str, &'a str)>,
+    /// The request's method and URL, for the URL-signed schemes (absent: plain `verify`).
+    request: Option<(&'a str, Url<'a>)>,
 }
 
 fn scheme(input: &Input<'_>) -> Scheme {
@@ -123,7 +401,13 @@ fuzz_target!(|input: Input<'_>| {
     let _ = input.scheme_name.parse::<Scheme>();
     let scheme = scheme(&input);
     let v1a = is_v1a(&input);
-    let request = input.request.map(|(method, url)| Request::new(method, url));
+    let mut body = input.body.bytes();
+    let url = input.request.as_ref().map(|(_, url)| url.text(&body));
+    let request = input
+        .request
+        .as_ref()
+        .zip(url.as_deref())
+        .map(|((method, _), url)| Request::new(method, url));
     let (sign_secret, verify_secret) = if v1a { (WHSK, WHPK) } else { (SECRET, SECRET) };
 
     // Arbitrary secrets may be refused, never panic.
@@ -155,8 +439,10 @@ fuzz_target!(|input: Input<'_>| {
 
     let mut headers: Vec<(String, Vec<u8>)> = match input.signed {
         Some((id, ts)) => Signer::new(scheme.clone(), sign_secret)
-            .and_then(|s| s.sign_delivery(request.as_ref(), id, ts, input.body))
+            .and_then(|s| s.sign_delivery(request.as_ref(), id, ts, &body))
             .map(|signed| {
+                // Mailgun and Linear write into the body: verify what was signed.
+                body = signed.body;
                 signed
                     .headers
                     .into_iter()
@@ -166,6 +452,13 @@ fuzz_target!(|input: Input<'_>| {
             .unwrap_or_default(),
         None => Vec::new(),
     };
+    if let Some((byte, bit)) = input.body_flip
+        && !body.is_empty()
+    {
+        let j = usize::from(byte) % body.len();
+        body[j] ^= 1 << (bit % 8);
+    }
+    let body = body.as_slice();
     for edit in &input.edits {
         let at = |n: u8| usize::from(n) % headers.len().max(1);
         match edit {
@@ -192,22 +485,50 @@ fuzz_target!(|input: Input<'_>| {
                 let i = at(*n);
                 headers[i].0 = headers[i].0.to_ascii_uppercase();
             }
+            Edit::Signatures {
+                svix,
+                keep,
+                entries,
+                separator,
+            } => {
+                let name = if *svix {
+                    "svix-signature"
+                } else {
+                    "webhook-signature"
+                };
+                let list = signature_list(entries, separator);
+                match headers
+                    .iter_mut()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    Some((_, value)) => match keep {
+                        // Before the signer's entries, or after them.
+                        Some(before) => {
+                            let old = std::mem::take(value);
+                            let (first, second) = if *before { (list, old) } else { (old, list) };
+                            *value = [first, second].join(&b' ');
+                        }
+                        None => *value = list,
+                    },
+                    None => headers.push((name.to_owned(), list)),
+                }
+            }
             _ => {}
         }
     }
 
     // The same delivery through every HeaderSource implementation.
     let owned = match &request {
-        Some(r) => verifier.verify_request(r, &headers, input.body),
-        None => verifier.verify(&headers, input.body),
+        Some(r) => verifier.verify_request(r, &headers, body),
+        None => verifier.verify(&headers, body),
     };
     let borrowed: Vec<(&str, &[u8])> = headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_slice()))
         .collect();
     let via_slice = match &request {
-        Some(r) => verifier.verify_request(r, borrowed.as_slice(), input.body),
-        None => verifier.verify(borrowed.as_slice(), input.body),
+        Some(r) => verifier.verify_request(r, borrowed.as_slice(), body),
+        None => verifier.verify(borrowed.as_slice(), body),
     };
     assert_eq!(owned, via_slice, "Vec and slice disagree");
 
@@ -225,8 +546,8 @@ fuzz_target!(|input: Input<'_>| {
         }
     }
     let via_map = match &request {
-        Some(r) => verifier.verify_request(r, &map, input.body),
-        None => verifier.verify(&map, input.body),
+        Some(r) => verifier.verify_request(r, &map, body),
+        None => verifier.verify(&map, body),
     };
     if complete {
         assert_eq!(owned, via_map, "HeaderMap and pairs disagree");
