@@ -5,19 +5,10 @@
 //! (`pdl_ntfset_...` included). Several `h1` appear while a secret is rotated; unknown keys are
 //! ignored. Paddle's SDKs hold `ts` to five seconds, which is this scheme's default tolerance.
 
-use std::borrow::Cow;
-
-use super::shared::secs;
-use super::{
-    Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
-    hmac_verify_key,
-};
-use crate::headers::required;
-use crate::timestamp;
-use crate::{Verified, VerifyError};
+use super::shared::{TimestampedList, secs};
+use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
 
 const HEADER: &str = "Paddle-Signature";
-const NAME: Cow<'static, str> = Cow::Borrowed(HEADER);
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "paddle",
@@ -32,57 +23,24 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: secs(5),
     ops: Ops {
-        verify,
-        sign,
+        verify: |input| RULE.verify(input),
+        sign: |input| RULE.sign(input),
         verify_key: hmac_verify_key,
         sign_key: hmac_sign_key,
     },
 };
 
-fn malformed(reason: &'static str) -> VerifyError {
-    VerifyError::MalformedHeader { name: NAME, reason }
-}
-
-fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let value = required(input.headers, &NAME)?;
-    let mut ts_raw: Option<&[u8]> = None;
-    let mut candidates = Candidates::new();
-    for item in value.split(|b| *b == b';') {
-        let Some(eq) = item.iter().position(|b| *b == b'=') else {
-            return Err(malformed("each item must be written key=value"));
-        };
-        match (&item[..eq], &item[eq + 1..]) {
-            (b"ts", v) if ts_raw.is_none() => ts_raw = Some(v),
-            (b"ts", _) => return Err(malformed("ts= appears more than once")),
-            (b"h1", v) => candidates.push(&NAME, Alg::HmacSha256, Encoding::Hex, v)?,
-            _ => {}
-        }
-    }
-    let ts_raw = ts_raw.ok_or(malformed("missing ts="))?;
-    let ts = timestamp::parse(&NAME, ts_raw)?;
-    if candidates.is_empty() {
-        return Err(malformed("no h1 signature"));
-    }
-    input.time.check(ts)?;
-    let secret_index = find_match(input.keys, &[ts_raw, b":", input.body], &candidates)?;
-    let mut verified = Verified::new("paddle", secret_index);
-    verified.timestamp = Some(ts);
-    Ok(verified)
-}
-
-fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
-    let ts = input.timestamp.to_string();
-    let mut value = format!("ts={ts}");
-    for mac in input.macs() {
-        value.push_str(";h1=");
-        value.push_str(&const_hex::encode(mac.tag(&[
-            ts.as_bytes(),
-            b":",
-            input.body,
-        ])));
-    }
-    Ok(Signed::headers(vec![(HEADER.to_owned(), value)]))
-}
+const RULE: TimestampedList = TimestampedList {
+    scheme: "paddle",
+    header: HEADER,
+    separator: b';',
+    timestamp_key: "ts",
+    signature_key: "h1",
+    joiner: ":",
+    repeated_timestamp: "ts= appears more than once",
+    missing_timestamp: "missing ts=",
+    no_signature: "no h1 signature",
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
-//! Building blocks that several providers share: a body HMAC in one header, and the Slack-style
-//! `v0=<hex>` over `v0:{timestamp}:{body}`.
+//! Building blocks that several providers share: a body HMAC in one header, the Slack-style
+//! `v0=<hex>` over `v0:{timestamp}:{body}`, and the Stripe-style `t=..,v1=..` list.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -104,6 +104,76 @@ impl V0 {
                 format!("v0={}", const_hex::encode(tag)),
             ),
         ]))
+    }
+}
+
+/// Stripe's and Paddle's rule: one header holding `{timestamp key}=<unix>` and one or more
+/// `{signature key}=<hex>` items (several while a secret rotates; unknown keys ignored), each
+/// `hex(HMAC-SHA256(secret, "{unix}{joiner}{body}"))`.
+pub(super) struct TimestampedList {
+    pub(super) scheme: &'static str,
+    pub(super) header: &'static str,
+    /// Between items: `,` (Stripe), `;` (Paddle).
+    pub(super) separator: u8,
+    pub(super) timestamp_key: &'static str,
+    pub(super) signature_key: &'static str,
+    /// Between the timestamp and the body in the signed content: `.` (Stripe), `:` (Paddle).
+    pub(super) joiner: &'static str,
+    /// The refusals' reasons, naming the keys: a timestamp key twice, none, no signature.
+    pub(super) repeated_timestamp: &'static str,
+    pub(super) missing_timestamp: &'static str,
+    pub(super) no_signature: &'static str,
+}
+
+impl TimestampedList {
+    pub(super) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+        let name = Cow::Borrowed(self.header);
+        let malformed = |reason| VerifyError::MalformedHeader {
+            name: name.clone(),
+            reason,
+        };
+        let value = required(input.headers, &name)?;
+        let mut ts_raw: Option<&[u8]> = None;
+        let mut candidates = Candidates::new();
+        for item in value.split(|b| *b == self.separator) {
+            let Some(eq) = item.iter().position(|b| *b == b'=') else {
+                return Err(malformed("each item must be written key=value"));
+            };
+            let (key, v) = (&item[..eq], &item[eq + 1..]);
+            if key == self.timestamp_key.as_bytes() {
+                if ts_raw.is_some() {
+                    return Err(malformed(self.repeated_timestamp));
+                }
+                ts_raw = Some(v);
+            } else if key == self.signature_key.as_bytes() {
+                candidates.push(&name, Alg::HmacSha256, Encoding::Hex, v)?;
+            }
+        }
+        let ts_raw = ts_raw.ok_or_else(|| malformed(self.missing_timestamp))?;
+        let ts = timestamp::parse(&name, ts_raw)?;
+        if candidates.is_empty() {
+            return Err(malformed(self.no_signature));
+        }
+        input.time.check(ts)?;
+        let content = [ts_raw, self.joiner.as_bytes(), input.body];
+        let secret_index = find_match(input.keys, &content, &candidates)?;
+        let mut verified = Verified::new(self.scheme, secret_index);
+        verified.timestamp = Some(ts);
+        Ok(verified)
+    }
+
+    /// The header, with one signature per secret.
+    pub(super) fn sign(&self, input: &SignInput<'_>) -> Result<Signed, VerifyError> {
+        let ts = input.timestamp.to_string();
+        let mut value = format!("{}={ts}", self.timestamp_key);
+        for mac in input.macs() {
+            let tag = mac.tag(&[ts.as_bytes(), self.joiner.as_bytes(), input.body]);
+            value.push(char::from(self.separator));
+            value.push_str(self.signature_key);
+            value.push('=');
+            value.push_str(&const_hex::encode(tag));
+        }
+        Ok(Signed::headers(vec![(self.header.to_owned(), value)]))
     }
 }
 

@@ -6,15 +6,9 @@
 //! counts; `v0` (test mode, SHA-1 era) and unknown keys are ignored. Several `v1` appear while
 //! Stripe rolls a secret. `t` must be within the tolerance of now (five minutes by default).
 
-use std::borrow::Cow;
-
-use super::{
-    Alg, Candidates, Encoding, Input, Ops, Provider, SignKey, Signed, find_match, hmac_sign_key,
-    hmac_verify_key,
-};
-use crate::headers::required;
-use crate::timestamp::{self, DEFAULT_TOLERANCE};
-use crate::{Verified, VerifyError};
+use super::shared::TimestampedList;
+use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use crate::timestamp::DEFAULT_TOLERANCE;
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "stripe",
@@ -29,58 +23,26 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
     ops: Ops {
-        verify,
-        sign: |input| Ok(Signed::headers(sign(input.keys, input.timestamp, input.body))),
+        verify: |input| RULE.verify(input),
+        sign: |input| RULE.sign(input),
         verify_key: hmac_verify_key,
         sign_key: hmac_sign_key,
     },
 };
 
 const HEADER: &str = "Stripe-Signature";
-const NAME: Cow<'static, str> = Cow::Borrowed(HEADER);
 
-fn malformed(reason: &'static str) -> VerifyError {
-    VerifyError::MalformedHeader { name: NAME, reason }
-}
-
-fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let value = required(input.headers, &NAME)?;
-    let mut ts_raw: Option<&[u8]> = None;
-    let mut candidates = Candidates::new();
-    for item in value.split(|b| *b == b',') {
-        let Some(eq) = item.iter().position(|b| *b == b'=') else {
-            return Err(malformed("each item must be written key=value"));
-        };
-        match (&item[..eq], &item[eq + 1..]) {
-            (b"t", v) if ts_raw.is_none() => ts_raw = Some(v),
-            (b"t", _) => return Err(malformed("t= appears more than once")),
-            (b"v1", v) => candidates.push(&NAME, Alg::HmacSha256, Encoding::Hex, v)?,
-            _ => {}
-        }
-    }
-    let ts_raw = ts_raw.ok_or(malformed("missing t="))?;
-    let ts = timestamp::parse(&NAME, ts_raw)?;
-    if candidates.is_empty() {
-        return Err(malformed("no v1 signature"));
-    }
-    input.time.check(ts)?;
-    let secret_index = find_match(input.keys, &[ts_raw, b".", input.body], &candidates)?;
-    let mut verified = Verified::new("stripe", secret_index);
-    verified.timestamp = Some(ts);
-    Ok(verified)
-}
-
-fn sign(keys: &[SignKey], timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
-    let ts = timestamp.to_string();
-    let mut value = format!("t={ts}");
-    for key in keys {
-        if let SignKey::Hmac(mac) = key {
-            value.push_str(",v1=");
-            value.push_str(&const_hex::encode(mac.tag(&[ts.as_bytes(), b".", body])));
-        }
-    }
-    vec![(HEADER.to_owned(), value)]
-}
+const RULE: TimestampedList = TimestampedList {
+    scheme: "stripe",
+    header: HEADER,
+    separator: b',',
+    timestamp_key: "t",
+    signature_key: "v1",
+    joiner: ".",
+    repeated_timestamp: "t= appears more than once",
+    missing_timestamp: "missing t=",
+    no_signature: "no v1 signature",
+};
 
 #[cfg(test)]
 mod tests {
