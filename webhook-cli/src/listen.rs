@@ -6,13 +6,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use clap::Args;
 use webhook_axum::{Webhook, WebhookRejection};
-use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier};
+use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier, VerifierBuilder};
 
 use crate::args::{SchemeArg, ToleranceArgs};
 use crate::error::CliError;
@@ -50,64 +49,16 @@ pub struct ListenArgs {
 /// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
 /// `invalid <reason>` on stdout per POST, on any path.
 pub fn run(args: ListenArgs) -> Result<(), CliError> {
-    // The URL-signed schemes get theirs rebuilt per request (see `Listener`).
     let builder = Verifier::builder(args.scheme.scheme)
-        .public_url(PublicUrl::PerRequest)
         .secrets(args.secrets.resolve()?)
         .body_limit(args.body_limit);
-    let verifier = args
-        .tolerance
-        .apply(builder)
-        .build()
-        .map_err(CliError::config)?;
+    let builder = args.tolerance.apply(builder);
     let addr = SocketAddr::new(args.bind, args.port);
-    crate::runtime::block_on(serve(verifier, addr, args.count, args.public_url))
-}
-
-/// A delivery to a scheme that signs its URL, verified here with the URL rebuilt (the axum
-/// extractor verifies without one).
-struct UrlSigned {
-    verifier: Verifier,
-    base: String,
-}
-
-impl UrlSigned {
-    fn answer(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let url = format!("{}{path}", self.base.trim_end_matches('/'));
-        let request = webhook_verify::Request::new(method.as_str(), &url);
-        let (line, response) = match self.verifier.verify_request(&request, headers, body) {
-            Ok(verified) => (
-                format!(
-                    "valid {} {} {}\n",
-                    verified.scheme,
-                    printable(verified.webhook_id.as_deref().unwrap_or("-")),
-                    body.len()
-                ),
-                StatusCode::OK.into_response(),
-            ),
-            Err(err) => {
-                let rejection = webhook_verify::Rejection::from(err);
-                let status = StatusCode::from_u16(rejection.status())
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                (
-                    format!("invalid {}\n", rejection.message()),
-                    (
-                        status,
-                        [(http::header::CONTENT_TYPE, "application/json")],
-                        rejection.json_body(),
-                    )
-                        .into_response(),
-                )
-            }
-        };
-        let _ = output::stdout(line.as_bytes());
-        response
-    }
+    crate::runtime::block_on(serve(builder, addr, args.count, args.public_url))
 }
 
 async fn serve(
-    verifier: Verifier,
+    builder: VerifierBuilder,
     addr: SocketAddr,
     count: Option<u64>,
     public_url: Option<String>,
@@ -118,23 +69,15 @@ async fn serve(
     let local = listener
         .local_addr()
         .map_err(|err| CliError::Failed(format!("error: cannot listen on {addr}: {err}")))?;
+    // The schemes that sign the URL (twilio, square, hubspot) verify against the URL senders
+    // post to: `--public-url`, or this listener's own address; the others ignore it.
+    let base = public_url.unwrap_or_else(|| format!("http://{local}"));
+    let verifier = builder
+        .public_url(PublicUrl::base(&base))
+        .build()
+        .map_err(CliError::config)?;
     let (done, mut finished) = tokio::sync::mpsc::channel::<()>(1);
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counted = {
-        let (done, seen) = (done.clone(), seen.clone());
-        move || {
-            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            if count.is_some_and(|count| n >= count) {
-                let _ = done.try_send(());
-            }
-        }
-    };
-    let url_signed = verifier.scheme().requires_url().then(|| {
-        std::sync::Arc::new(UrlSigned {
-            verifier: verifier.clone(),
-            base: public_url.unwrap_or_else(|| format!("http://{local}")),
-        })
-    });
     let receive = move |delivery: Result<Webhook<Bytes>, WebhookRejection>| {
         let (done, seen) = (done.clone(), seen.clone());
         async move {
@@ -146,23 +89,7 @@ async fn serve(
             answer
         }
     };
-    // Behind the verifier, `Bytes` applies axum's own limit again: make it the verifier's.
-    let body_limit = verifier.body_limit();
-    let app = match url_signed {
-        Some(url_signed) => Router::new().fallback(post(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let (url_signed, counted) = (url_signed.clone(), counted.clone());
-                async move {
-                    let response = url_signed.answer(&method, &uri, &headers, &body);
-                    counted();
-                    response
-                }
-            },
-        )),
-        None => Router::new().fallback(post(receive)),
-    }
-    .layer(DefaultBodyLimit::max(body_limit))
-    .with_state(verifier);
+    let app = Router::new().fallback(post(receive)).with_state(verifier);
     eprintln!("listening on http://{local}/ (POST, any path; Ctrl-C to stop)");
     // Timeouts and a connection cap, as the receivers it stands in for should have.
     webhook_axum::serve(listener, app)

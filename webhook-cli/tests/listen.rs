@@ -227,3 +227,67 @@ fn port_in_use_exits_1() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot listen on 127.0.0.1:"), "{stderr}");
 }
+
+#[test]
+fn url_signed_schemes_are_verified_against_the_listener_s_url_or_public_url() {
+    let body = body_file("square", br#"{"type":"payment.updated"}"#);
+    let body = body.to_str().unwrap();
+    let key = "square-signature-key";
+
+    // Default: the listener's own address, which is what `send` signs for.
+    let listener = Listener::start(&["--scheme", "square", "--secret", key, "--count", "2"]);
+    let url = format!("{}square?shop=1", listener.url);
+    let (code, answer) = send(
+        &url,
+        &["--scheme", "square", "--secret", key, "--body-file", body],
+    );
+    assert_eq!(
+        (code, answer.lines().next()),
+        (0, Some("200 OK")),
+        "{answer}"
+    );
+    assert_eq!(listener.next_line(), "valid square - 26");
+    let (code, _) = send(
+        &url,
+        &[
+            "--scheme",
+            "square",
+            "--secret",
+            "other",
+            "--body-file",
+            body,
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        listener.next_line(),
+        "invalid no signature matches the body"
+    );
+    assert_eq!(listener.wait(), 0);
+
+    // Behind a proxy: `--public-url` is the URL senders sign, not the listener's address.
+    let public = "https://hooks.example.com";
+    let args = [
+        "--scheme",
+        "square",
+        "--secret",
+        key,
+        "--public-url",
+        public,
+        "--count",
+        "1",
+    ];
+    let listener = Listener::start(&args);
+    let (code, _) = send(
+        &format!("{}square", listener.url),
+        &["--scheme", "square", "--secret", key, "--body-file", body],
+    );
+    assert_eq!(
+        code, 1,
+        "signed for the listener's address, not the public URL"
+    );
+    assert_eq!(
+        listener.next_line(),
+        "invalid no signature matches the body"
+    );
+}
