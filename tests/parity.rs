@@ -344,3 +344,110 @@ mod url_signed {
         }
     }
 }
+
+/// The providers' endpoint checks: both adapters answer them alike, without calling the
+/// handler (whose `handler ran` would show in the answer).
+mod handshakes {
+    use super::*;
+    use webhook_verify::Signer;
+
+    const SLACK: &str = "slack-signing-secret";
+
+    fn verifier(scheme: Scheme) -> Verifier {
+        Verifier::builder(scheme)
+            .secret(SLACK)
+            .verify_token("my-verify-token")
+            .build()
+            .unwrap()
+    }
+
+    async fn axum_url(scheme: Scheme) -> String {
+        let handler = || async { "handler ran" };
+        let app = Router::new()
+            .route("/webhooks", post(handler).get(handler))
+            .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier(scheme)));
+        axum_receiver(app).await
+    }
+
+    fn actix(scheme: Scheme) -> ActixReceiver {
+        ActixReceiver::start(move |config| {
+            config.service(
+                web::resource("/webhooks")
+                    .wrap(webhook_actix::VerifyWebhook::new(verifier(scheme.clone())))
+                    .route(web::post().to(|| async { "handler ran" })),
+            );
+        })
+    }
+
+    fn get(path_and_query: &str) -> Vec<u8> {
+        format!("GET {path_and_query} HTTP/1.1\r\nHost: receiver\r\nConnection: close\r\n\r\n")
+            .into_bytes()
+    }
+
+    async fn both_answer(scheme: Scheme, raw: &[u8], status: u16, body: &str, content_type: &str) {
+        let actix = actix(scheme.clone());
+        for (adapter, url) in [("axum", axum_url(scheme).await), ("actix-web", actix.url())] {
+            let answer = exchange(&url, raw).await;
+            assert_eq!(
+                (answer.status, answer.body.as_str()),
+                (status, body),
+                "{adapter}"
+            );
+            let header = |name: &str| {
+                answer
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            assert_eq!(
+                header("content-type").as_deref(),
+                Some(content_type),
+                "{adapter}"
+            );
+            if status == 200 {
+                assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn slack_url_verification_gets_its_challenge_back() {
+        let body =
+            br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595","type":"url_verification"}"#;
+        let signer = Signer::new(Scheme::slack(), SLACK).unwrap();
+        let headers = signer.sign("", webhook_testkit::now(), body).unwrap();
+        let raw = request(&headers, body);
+        both_answer(
+            Scheme::slack(),
+            &raw,
+            200,
+            "3eZbrw1aBm2rZgRNFdxV2595",
+            "text/plain",
+        )
+        .await;
+        // Forged: refused like any forgery, and the challenge is not echoed.
+        let forged = request(&signer.sign("", 1, body).unwrap(), body);
+        let stale = r#"{"error":"timestamp is older than the 300 s tolerance"}"#;
+        both_answer(Scheme::slack(), &forged, 401, stale, "application/json").await;
+    }
+
+    #[tokio::test]
+    async fn dropbox_and_meta_get_challenges_are_answered() {
+        let dropbox = get("/webhooks?challenge=dbx-Challenge-1");
+        both_answer(
+            Scheme::dropbox(),
+            &dropbox,
+            200,
+            "dbx-Challenge-1",
+            "text/plain",
+        )
+        .await;
+        let meta = "/webhooks?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=";
+        let good = get(&format!("{meta}my-verify-token"));
+        both_answer(Scheme::meta(), &good, 200, "1158201444", "text/plain").await;
+        let wrong = get(&format!("{meta}guess"));
+        let refused = r#"{"error":"hub.verify_token does not match this endpoint's verify token"}"#;
+        both_answer(Scheme::meta(), &wrong, 403, refused, "application/json").await;
+    }
+}

@@ -1,6 +1,7 @@
 //! [`Webhook<E>`]: verify in the extractor, for handlers that do not sit behind the middleware.
 
 use actix_web::dev::Payload;
+use actix_web::error::InternalError;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument as _;
@@ -93,8 +94,14 @@ where
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
                 .map_err(|rejection| refuse(&req, rejection))?;
-            let verified = crate::verify::verify_http(&verifier, &req, &body)
-                .map_err(|err| refuse(&req, Rejection::from(err)))?;
+            let verified =
+                crate::verify::check(&verifier, &req, &body).map_err(|err| match err {
+                    Ok(handshake) => {
+                        let answer = crate::verify::handshake_response(handshake);
+                        InternalError::from_response("webhook handshake", answer).into()
+                    }
+                    Err(rejection) => refuse(&req, rejection),
+                })?;
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {

@@ -5,11 +5,13 @@ use std::fmt;
 use axum::response::{IntoResponse, Response};
 use http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
-use webhook_verify::Rejection;
+use webhook_verify::{Handshake, Rejection};
 
 /// Why a webhook was refused, as an axum response: the status and `{"error": "..."}` JSON body
 /// of a [`webhook_verify::Rejection`] (plus `Retry-After` when it has one), or the response of
-/// the inner extractor of a [`Webhook`](crate::Webhook) that failed after verification.
+/// the inner extractor of a [`Webhook`](crate::Webhook) that failed after verification, or the
+/// answer to a provider's endpoint check ([`handshake`](Self::handshake)), which must not reach
+/// the handler either.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -29,6 +31,8 @@ enum Repr {
     Refused(Rejection),
     /// Verified, but the inner extractor refused the body (e.g. invalid JSON for `Json<T>`).
     Inner(Box<Response>),
+    /// A provider's endpoint check, answered instead of a delivery.
+    Handshake(Handshake),
 }
 
 impl WebhookRejection {
@@ -37,12 +41,32 @@ impl WebhookRejection {
         Self(Repr::Inner(Box::new(response)))
     }
 
+    /// The answer to a provider's endpoint check ([`webhook_verify::handshake`]).
+    pub(crate) fn answer(handshake: Handshake) -> Self {
+        Self(Repr::Handshake(handshake))
+    }
+
     /// The refusal from verification, or `None` if the body was authentic and the inner
-    /// extractor refused it.
+    /// extractor refused it, or the request was an endpoint check.
     pub fn rejection(&self) -> Option<&Rejection> {
         match &self.0 {
             Repr::Refused(rejection) => Some(rejection),
-            Repr::Inner(_) => None,
+            Repr::Inner(_) | Repr::Handshake(_) => None,
+        }
+    }
+
+    /// The provider's endpoint check this answers (Slack's `url_verification`, a Dropbox
+    /// challenge, ...), when the request was one rather than a delivery.
+    ///
+    /// ```
+    /// # use webhook_axum::WebhookRejection;
+    /// let refused = WebhookRejection::from(webhook_verify::Rejection::unreadable_body());
+    /// assert!(refused.handshake().is_none());
+    /// ```
+    pub fn handshake(&self) -> Option<&Handshake> {
+        match &self.0 {
+            Repr::Handshake(handshake) => Some(handshake),
+            Repr::Refused(_) | Repr::Inner(_) => None,
         }
     }
 
@@ -57,6 +81,9 @@ impl WebhookRejection {
         match &self.0 {
             Repr::Refused(rejection) => status_of(rejection),
             Repr::Inner(response) => response.status(),
+            Repr::Handshake(handshake) => {
+                StatusCode::from_u16(handshake.status).unwrap_or(StatusCode::OK)
+            }
         }
     }
 }
@@ -82,6 +109,17 @@ impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         match self.0 {
             Repr::Inner(response) => *response,
+            Repr::Handshake(handshake) => {
+                let status = StatusCode::from_u16(handshake.status).unwrap_or(StatusCode::OK);
+                let content_type = [(CONTENT_TYPE, handshake.content_type)];
+                let mut response = (status, content_type, handshake.body).into_response();
+                for (name, value) in Handshake::HEADERS {
+                    response
+                        .headers_mut()
+                        .insert(name, HeaderValue::from_static(value));
+                }
+                response
+            }
             Repr::Refused(rejection) => {
                 let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
                 let mut response =
@@ -110,6 +148,10 @@ impl fmt::Debug for WebhookRejection {
                 .debug_struct("WebhookRejection")
                 .field("inner_status", &response.status())
                 .finish(),
+            Repr::Handshake(handshake) => f
+                .debug_struct("WebhookRejection")
+                .field("handshake", &handshake.scheme)
+                .finish(),
         }
     }
 }
@@ -120,6 +162,13 @@ impl fmt::Display for WebhookRejection {
             Repr::Refused(rejection) => fmt::Display::fmt(rejection, f),
             Repr::Inner(response) => {
                 write!(f, "{} refused by the inner extractor", response.status())
+            }
+            Repr::Handshake(handshake) => {
+                write!(
+                    f,
+                    "{} answered a {} endpoint check",
+                    handshake.status, handshake.scheme
+                )
             }
         }
     }

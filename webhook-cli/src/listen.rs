@@ -1,6 +1,8 @@
 //! `webhook listen`: a local receiver to try senders against. Verifies every POST with
 //! `webhook-axum`'s [`Webhook`] extractor, prints one line per delivery, and answers as the
-//! adapters do (200, or the refusal's 401 / 413 / 400 with `{"error": "..."}`).
+//! adapters do (200, or the refusal's 401 / 413 / 400 with `{"error": "..."}`). The providers'
+//! endpoint checks ([`webhook_verify::handshake`]: Slack, Zoom, Twitch, and the `GET`
+//! challenges of Dropbox and Meta) are answered as the adapters answer them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -41,6 +43,10 @@ pub struct ListenArgs {
     /// [default: http://{bind}:{port}]
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// The verify token Meta's endpoint check must carry (`hub.verify_token`), as typed into
+    /// Meta's webhook settings; without it Meta's check is refused (403)
+    #[arg(long, value_name = "TOKEN")]
+    verify_token: Option<String>,
     /// Stop after this many deliveries (valid or not) [default: run until Ctrl-C]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
@@ -52,6 +58,10 @@ pub fn run(args: ListenArgs) -> Result<(), CliError> {
     let builder = Verifier::builder(args.scheme.scheme)
         .secrets(args.secrets.resolve()?)
         .body_limit(args.body_limit);
+    let builder = match args.verify_token {
+        Some(token) => builder.verify_token(token),
+        None => builder,
+    };
     let builder = args.tolerance.apply(builder);
     let addr = SocketAddr::new(args.bind, args.port);
     crate::runtime::block_on(serve(builder, addr, args.count, args.public_url))
@@ -89,7 +99,10 @@ async fn serve(
             answer
         }
     };
-    let app = Router::new().fallback(post(receive)).with_state(verifier);
+    // GET too: Dropbox and Meta check an endpoint with a GET challenge.
+    let app = Router::new()
+        .fallback(post(receive.clone()).get(receive))
+        .with_state(verifier);
     eprintln!("listening on http://{local}/ (POST, any path; Ctrl-C to stop)");
     // Timeouts and a connection cap, as the receivers it stands in for should have.
     webhook_axum::serve(listener, app)
@@ -103,7 +116,8 @@ async fn serve(
         .map_err(|err| CliError::Failed(format!("error: the server failed: {err}")))
 }
 
-/// Prints the delivery's line and gives the answer.
+/// Prints the delivery's line (`valid ...`, `invalid <reason>`, or `handshake <scheme> <status>`
+/// for an endpoint check) and gives the answer.
 fn answer(delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
     let (line, response) = match delivery {
         Ok(Webhook { payload, verified }) => (
@@ -116,11 +130,14 @@ fn answer(delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
             StatusCode::OK.into_response(),
         ),
         Err(rejection) => {
-            let reason = rejection.rejection().map_or_else(
-                || rejection.status().to_string(),
-                |r| r.message().to_owned(),
-            );
-            (format!("invalid {reason}\n"), rejection.into_response())
+            let line = match (rejection.handshake(), rejection.rejection()) {
+                (Some(handshake), _) => {
+                    format!("handshake {} {}\n", handshake.scheme, handshake.status)
+                }
+                (None, Some(refused)) => format!("invalid {}\n", refused.message()),
+                (None, None) => format!("invalid {}\n", rejection.status()),
+            };
+            (line, rejection.into_response())
         }
     };
     // A closed stdout (`webhook listen | head -1`) does not stop the answers.

@@ -291,3 +291,86 @@ fn url_signed_schemes_are_verified_against_the_listener_s_url_or_public_url() {
         "invalid no signature matches the body"
     );
 }
+
+/// `GET <url path>` over a raw socket: (status, body).
+fn get(base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let authority = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn endpoint_checks_are_answered_and_printed() {
+    // Slack's signed url_verification, delivered by `webhook send`: its challenge comes back.
+    let listener = Listener::start(&[
+        "--scheme",
+        "slack",
+        "--secret",
+        "slack-secret",
+        "--count",
+        "1",
+    ]);
+    let body = body_file(
+        "slack",
+        br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#,
+    );
+    let (code, answer) = send(
+        &format!("{}slack/events", listener.url),
+        &[
+            "--scheme",
+            "slack",
+            "--secret",
+            "slack-secret",
+            "--body-file",
+            body.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        (code, answer.as_str()),
+        (
+            0,
+            "200 OK\n3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\n"
+        )
+    );
+    assert_eq!(listener.next_line(), "handshake slack 200");
+    assert_eq!(listener.wait(), 0);
+
+    // Meta's unsigned GET: echoed only with the configured verify token.
+    let listener = Listener::start(&[
+        "--scheme",
+        "meta",
+        "--secret",
+        "app-secret",
+        "--verify-token",
+        "my-verify-token",
+        "--count",
+        "2",
+    ]);
+    let check = "/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=";
+    let good = get(&listener.url, &format!("{check}my-verify-token"));
+    assert_eq!(good, (200, "1158201444".to_owned()));
+    assert_eq!(listener.next_line(), "handshake meta 200");
+    let (status, _) = get(&listener.url, &format!("{check}a-guess"));
+    assert_eq!(status, 403);
+    assert_eq!(
+        listener.next_line(),
+        "invalid hub.verify_token does not match this endpoint's verify token"
+    );
+    assert_eq!(listener.wait(), 0);
+}

@@ -66,6 +66,10 @@ pub enum VerifyError {
         /// The configured tolerance in seconds.
         tolerance_secs: u64,
     },
+    /// An endpoint check carried a verify token other than the configured one (Meta's
+    /// `hub.verify_token`); answered `403`.
+    #[error("hub.verify_token does not match this endpoint's verify token")]
+    VerifyTokenMismatch,
     /// The body is longer than the verifier's limit; nothing was hashed.
     #[error("body exceeds the {limit}-byte limit")]
     BodyTooLarge {

@@ -5,7 +5,7 @@
 //! sender's scheme, [`Verified`] is what a verification learned, [`VerifyError`] why it failed and
 //! [`Rejection`] what to answer; [`Request`] carries the method and URL for the schemes that
 //! sign them ([`Scheme::requires_url`]), and each scheme's [`Provider`] says what it needs
-//! ([`KEPT_HEADERS`] is their union). [`receiver`] is the framework-free receiver core both
+//! ([`KEPT_HEADERS`] is their union). [`Verifier::receive`] also answers the providers' endpoint checks ([`handshake`]); [`receiver`] is the framework-free receiver core both
 //! adapters use; [`server`] holds the server limits table
 //! ([`ServerLimits`](server::ServerLimits)); [`envelope`] parses the sender documents' payloads.
 #![forbid(unsafe_code)]
@@ -19,6 +19,7 @@
 mod clock;
 pub mod envelope;
 mod error;
+pub mod handshake;
 mod headers;
 mod mac;
 pub mod receiver;
@@ -34,6 +35,7 @@ mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
+pub use handshake::{Handshake, Received};
 pub use headers::HeaderSource;
 pub use rejection::Rejection;
 pub use request::{PublicUrl, Request};

@@ -15,6 +15,7 @@
 //! | when | what | level | fields |
 //! |---|---|---|---|
 //! | a delivery is refused before its handler ([`log_refused`]) | event `webhook refused` | `WARN` | `status`, `reason`, `path` |
+//! | a provider's endpoint check is answered ([`log_handshake`]) | event `webhook handshake answered` | `INFO` | `scheme`, `status`, `path` |
 //! | a delivery is authentic ([`accepted_span`]) | span `webhook`, around the handler | `INFO` | `scheme`, `webhook_id`, `secret_index` |
 //! | ... and inside that span ([`log_verified`]) | event `webhook verified` | `DEBUG` | |
 //!
@@ -46,6 +47,26 @@ pub fn log_refused(rejection: &Rejection, path: &str) {
         reason = rejection.message(),
         path,
         "webhook refused"
+    );
+}
+
+/// Logs an answered endpoint check ([`Handshake`](crate::Handshake)): `INFO webhook handshake
+/// answered` with the scheme, the status and the request's path (never the challenge).
+///
+/// ```
+/// use webhook_verify::{Received, Scheme, Verifier};
+/// let verifier = Verifier::new(Scheme::dropbox(), "app-secret")?;
+/// if let Received::Handshake(answer) = verifier.receive("GET", "/?challenge=x", &[("host", "h")], b"")? {
+///     webhook_verify::receiver::log_handshake(&answer, "/");
+/// }
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+pub fn log_handshake(handshake: &crate::Handshake, path: &str) {
+    tracing::info!(
+        scheme = handshake.scheme,
+        status = handshake.status,
+        path,
+        "webhook handshake answered"
     );
 }
 

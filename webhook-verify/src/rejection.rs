@@ -5,6 +5,7 @@
 //! |----------------------------------------------------|--------|----------------------------------------|
 //! | missing / malformed / non-matching signature       | 401    | `{"error": "<VerifyError message>"}`   |
 //! | timestamp outside tolerance                        | 401    | `{"error": "timestamp is older ..."}`  |
+//! | wrong verify token in an endpoint check (Meta)     | 403    | `{"error": "hub.verify_token does not match ..."}` |
 //! | body over the limit (`Content-Length` or streamed) | 413    | `{"error": "body exceeds the N-byte limit"}` |
 //! | body could not be read                             | 400    | `{"error": "request body could not be read"}` |
 //! | body not complete within the body timeout          | 408    | `{"error": "request body was not received in time"}` |
@@ -168,6 +169,8 @@ impl From<VerifyError> for Rejection {
     fn from(err: VerifyError) -> Self {
         if let VerifyError::BodyTooLarge { limit } = err {
             Self::payload_too_large(limit)
+        } else if err == VerifyError::VerifyTokenMismatch {
+            Self::new(403, err.to_string())
         } else if err.is_request_error() {
             Self::new(401, err.to_string())
         } else {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::PublicUrl;
+use crate::handshake::{Received, Refused, Rule, SignedCheck, UnsignedCheck};
 use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
@@ -40,6 +41,7 @@ struct Inner {
     body_limit: usize,
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
+    verify_token: Option<Secret>,
 }
 
 impl Verifier {
@@ -76,6 +78,7 @@ impl Verifier {
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             public_url: None,
+            verify_token: None,
         }
     }
 
@@ -165,6 +168,70 @@ impl Verifier {
             };
         };
         self.check(Some(&Request::new(method, &url)), headers, body)
+    }
+
+    /// What adapters call for each request: answers the provider's endpoint check when the
+    /// request is one ([`Received::Handshake`]; the table is in [`handshake`](crate::handshake)),
+    /// else verifies it as [`verify_http`](Self::verify_http) does ([`Received::Delivery`]).
+    ///
+    /// An unsigned check (`GET` for `dropbox` and `meta`) is answered before verification; a
+    /// signed one (`slack`, `zoom`, `twitch`) only once its signature verified. A wrong Meta
+    /// verify token is [`VerifyError::VerifyTokenMismatch`] (`403`).
+    ///
+    /// ```
+    /// use webhook_verify::{Received, Scheme, Verifier, VerifyError};
+    /// let verifier = Verifier::builder(Scheme::meta())
+    ///     .secret("app-secret")
+    ///     .verify_token("my-verify-token")
+    ///     .build()?;
+    /// let check = "/meta?hub.mode=subscribe&hub.verify_token=my-verify-token&hub.challenge=1158201444";
+    /// let Received::Handshake(answer) = verifier.receive("GET", check, &[("host", "x")], b"")? else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(answer.body, "1158201444");
+    /// let forged = "/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1";
+    /// assert_eq!(verifier.receive("GET", forged, &[("host", "x")], b"").unwrap_err(), VerifyError::VerifyTokenMismatch);
+    /// # Ok::<(), VerifyError>(())
+    /// ```
+    pub fn receive<'h, H: HeaderSource + ?Sized>(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &'h H,
+        body: &[u8],
+    ) -> Result<Received<'h>, VerifyError> {
+        let inner = &*self.0;
+        let rule = inner.scheme.provider().and_then(|p| p.handshake);
+        let scheme = inner.scheme.name();
+        if let Some(Rule::Unsigned(answer)) = rule {
+            let query = UnsignedCheck {
+                scheme,
+                method,
+                query: path_and_query.split_once('?').map_or("", |(_, q)| q),
+                verify_token: inner.verify_token.as_ref(),
+            };
+            match answer(&query) {
+                Some(Ok(handshake)) => return Ok(Received::Handshake(handshake)),
+                Some(Err(Refused)) => return Err(VerifyError::VerifyTokenMismatch),
+                None => {}
+            }
+        }
+        let verified = self.verify_http(method, path_and_query, headers, body)?;
+        if let (Some(Rule::Signed(answer)), Some(key)) =
+            (rule, inner.keys.get(verified.secret_index))
+        {
+            let source = Source(headers);
+            let request = SignedCheck {
+                scheme,
+                key,
+                headers: &source,
+                body,
+            };
+            if let Some(handshake) = answer(&request) {
+                return Ok(Received::Handshake(handshake));
+            }
+        }
+        Ok(Received::Delivery(verified))
     }
 
     /// The full URL of a request to `path_and_query` by the configured [`PublicUrl`]; `None`
@@ -277,6 +344,7 @@ pub struct VerifierBuilder {
     body_limit: usize,
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
+    verify_token: Option<Secret>,
 }
 
 impl VerifierBuilder {
@@ -381,6 +449,19 @@ impl VerifierBuilder {
         self
     }
 
+    /// The token Meta's endpoint check (`GET ?hub.verify_token=T&...`) must carry: the "Verify
+    /// token" typed into Meta's webhook settings. Without one every Meta check is refused
+    /// (`403`); other schemes ignore it. See [`handshake`](crate::handshake).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::meta()).secret("app-secret").verify_token("my-verify-token");
+    /// ```
+    pub fn verify_token(mut self, token: impl Into<Secret>) -> Self {
+        self.verify_token = Some(token.into());
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
     /// signs the URL without a [`public_url`](Self::public_url) is
     /// [`VerifyError::MissingRequestUrl`].
@@ -418,6 +499,7 @@ impl VerifierBuilder {
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
             public_url: self.public_url,
+            verify_token: self.verify_token,
         })))
     }
 }

@@ -116,9 +116,13 @@ where
             };
 
             let inner = &**this.inner;
-            let verified = match crate::verify::verify_http(&inner.verifier, req.request(), &body) {
-                Ok(verified) => verified.into_owned(),
-                Err(err) => return Poll::Ready(Ok(refuse(req, Rejection::from(err)))),
+            let verified = match crate::verify::check(&inner.verifier, req.request(), &body) {
+                Ok(verified) => verified,
+                Err(Ok(handshake)) => {
+                    let answer = crate::verify::handshake_response(handshake);
+                    return Poll::Ready(Ok(req.into_response(answer).map_into_right_body()));
+                }
+                Err(Err(rejection)) => return Poll::Ready(Ok(refuse(req, rejection))),
             };
             let span = super::accepted_span(&verified);
             raise_extractor_limits(&mut req, body.len(), inner.verifier.body_limit());

@@ -68,6 +68,12 @@
 //! | body could not be read (connection or chunked error)      | `400`  | `{"error":"request body could not be read"}` |
 //! | no verifier in the app data ([`Webhook`](crate::Webhook) only) | `500` | `{"error":"webhook receiver is misconfigured"}` |
 //!
+//! The providers' endpoint checks (Slack `url_verification`, Zoom `endpoint.url_validation`,
+//! Twitch `webhook_callback_verification`, Dropbox and Meta `GET` challenges; the table is in
+//! [`webhook_verify::handshake`]) are answered by the middleware (and the
+//! [`Webhook`](crate::Webhook) extractor) without calling the handler, signed ones only once
+//! verified.
+//!
 //! # What handlers get
 //!
 //! - The payload is re-installed with the same bytes, so `web::Json<T>`, `web::Bytes`, `String`
@@ -100,21 +106,39 @@ pub use transform::VerifyWebhook;
 
 pub(crate) use webhook_verify::receiver::accepted_span;
 
-use actix_web::HttpRequest;
-use webhook_verify::{Verified, Verifier, VerifyError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use webhook_verify::{Handshake, Received, Rejection, Verified, Verifier};
 
 use crate::ActixHeaders;
 
 /// Verifies `body` against `req`'s head: method, path and query (the URL-signed schemes' URL is
-/// rebuilt from the verifier's `PublicUrl`) and headers.
-pub(crate) fn verify_http(
+/// rebuilt from the verifier's `PublicUrl`) and headers. A provider's endpoint check comes back
+/// as `Err(Ok(answer))` (logged), a refusal as `Err(Err(rejection))`.
+pub(crate) fn check(
     verifier: &Verifier,
     req: &HttpRequest,
     body: &[u8],
-) -> Result<Verified<'static>, VerifyError> {
+) -> Result<Verified<'static>, Result<Handshake, Rejection>> {
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let headers = ActixHeaders::new(req.headers());
-    verifier
-        .verify_http(req.method().as_str(), path_and_query, &headers, body)
-        .map(Verified::into_owned)
+    match verifier.receive(req.method().as_str(), path_and_query, &headers, body) {
+        Ok(Received::Delivery(verified)) => Ok(verified.into_owned()),
+        Ok(Received::Handshake(handshake)) => {
+            webhook_verify::receiver::log_handshake(&handshake, req.path());
+            Err(Ok(handshake))
+        }
+        Err(err) => Err(Err(Rejection::from(err))),
+    }
+}
+
+/// The answer to an endpoint check: its status, `Content-Type` and body, and `nosniff`.
+pub(crate) fn handshake_response(handshake: Handshake) -> HttpResponse {
+    let status = StatusCode::from_u16(handshake.status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.content_type(handshake.content_type);
+    for header in Handshake::HEADERS {
+        response.insert_header(header);
+    }
+    response.body(handshake.body)
 }

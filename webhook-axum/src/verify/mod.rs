@@ -18,6 +18,13 @@
 //! | verifier misconfigured                                    | 500    | `{"error": "webhook receiver is misconfigured"}`       |
 //!
 //! Statuses and messages come from [`webhook_verify::Rejection`], shared with `webhook-actix`.
+//!
+//! The providers' endpoint checks (Slack `url_verification`, Zoom `endpoint.url_validation`,
+//! Twitch `webhook_callback_verification`, Dropbox and Meta `GET` challenges; the table is in
+//! [`webhook_verify::handshake`]) are answered by the layer (and the [`Webhook`](crate::Webhook)
+//! extractor) without calling the handler, signed ones only once verified. Dropbox and Meta
+//! check with a `GET`: route it too (`post(receive).get(receive)`), or the router answers `405`
+//! before the layer sees it.
 //! Each refusal emits a `tracing` event at `WARN` with the status and reason (never a signature
 //! or a secret); each accepted request runs the inner service inside an `INFO` span `webhook`
 //! with the `scheme`, `webhook_id` and `secret_index`.
@@ -69,12 +76,13 @@ use axum::extract::{DefaultBodyLimit, OriginalUri};
 use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
-use webhook_verify::{Rejection, Verified, Verifier, receiver};
+use webhook_verify::{Received, Rejection, Verified, Verifier, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
 
 /// Verifies `body` against the head of a `method` request to `uri` (the URL-signed schemes'
-/// URL is rebuilt from the verifier's `PublicUrl`); logs and converts a refusal.
+/// URL is rebuilt from the verifier's `PublicUrl`); logs and converts a refusal. A provider's
+/// endpoint check comes back as the `Err` of its answer, so that the handler is not called.
 pub(crate) fn check(
     verifier: &Verifier,
     method: &Method,
@@ -83,8 +91,12 @@ pub(crate) fn check(
     body: &[u8],
 ) -> Result<Verified<'static>, WebhookRejection> {
     let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-    match verifier.verify_http(method.as_str(), path_and_query, headers, body) {
-        Ok(verified) => Ok(verified.into_owned()),
+    match verifier.receive(method.as_str(), path_and_query, headers, body) {
+        Ok(Received::Delivery(verified)) => Ok(verified.into_owned()),
+        Ok(Received::Handshake(handshake)) => {
+            receiver::log_handshake(&handshake, uri.path());
+            Err(WebhookRejection::answer(handshake))
+        }
         Err(err) => Err(refuse(Rejection::from(err), uri.path())),
     }
 }

@@ -1,11 +1,14 @@
 //! `dropbox`: Dropbox's `X-Dropbox-Signature`.
 //!
 //! Signing rule: `X-Dropbox-Signature: <hex(HMAC-SHA256(app secret, body))>`, the key being the
-//! app secret's bytes. No timestamp or id is signed. (The `GET ?challenge=` handshake is the
-//! application's to answer.)
+//! app secret's bytes. No timestamp or id is signed.
+//!
+//! Handshake: `GET ?challenge=C` (unsigned) is answered with `C` (see
+//! [`handshake`](crate::handshake)).
 
 use super::shared::{BodyHmac, sign_with};
 use super::{Encoding, HmacSha256, Provider};
+use crate::handshake::Rule;
 
 const CONFIG: HmacSha256 = HmacSha256::preset("dropbox", "X-Dropbox-Signature", None, Encoding::Hex);
 
@@ -19,7 +22,8 @@ pub(super) const PROVIDER: Provider = BodyHmac {
     verify: |input| CONFIG.verify(input),
     sign: |input| sign_with(&CONFIG, input),
 }
-.provider();
+.provider()
+.with_handshake(Rule::Unsigned(|query| query.echo("challenge", |_| Ok(()))));
 
 #[cfg(test)]
 mod tests {

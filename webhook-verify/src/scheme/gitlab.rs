@@ -40,6 +40,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
+    handshake: None,
     ops: Ops {
         verify,
         sign,

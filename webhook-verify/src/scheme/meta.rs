@@ -3,9 +3,16 @@
 //! Signing rule: `X-Hub-Signature-256: sha256=<hex(HMAC-SHA256(app secret, body))>`, the key
 //! being the app secret's bytes — GitHub's rule, with Meta's app secret. The legacy SHA-1
 //! `X-Hub-Signature` is never enough.
+//!
+//! Handshake: `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` (unsigned) is
+//! answered with `C` when `T` is the configured
+//! [`verify_token`](crate::VerifierBuilder::verify_token) (compared in constant time), else
+//! `403` (see [`handshake`](crate::handshake)).
 
 use super::shared::{BodyHmac, sign_with};
 use super::{Encoding, HmacSha256, Provider};
+use crate::handshake::{Handshake, Refused, Rule, UnsignedCheck};
+use crate::mac::bytes_equal;
 
 const CONFIG: HmacSha256 =
     HmacSha256::preset("meta", "X-Hub-Signature-256", Some("sha256="), Encoding::Hex);
@@ -20,7 +27,23 @@ pub(super) const PROVIDER: Provider = BodyHmac {
     verify: |input| CONFIG.verify(input),
     sign: |input| sign_with(&CONFIG, input),
 }
-.provider();
+.provider()
+.with_handshake(Rule::Unsigned(subscribe));
+
+/// `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C`: `C` when `T` is ours.
+fn subscribe(query: &UnsignedCheck<'_>) -> Option<Result<Handshake, Refused>> {
+    if query.param("hub.mode").as_deref() != Some("subscribe") {
+        return None;
+    }
+    query.echo("hub.challenge", |query| {
+        let given = query.param("hub.verify_token").unwrap_or_default();
+        let ours = query.verify_token.map(|token| token.expose().as_bytes());
+        match ours {
+            Some(ours) if bool::from(bytes_equal(ours, given.as_bytes())) => Ok(()),
+            _ => Err(Refused),
+        }
+    })
+}
 
 #[cfg(test)]
 mod tests {

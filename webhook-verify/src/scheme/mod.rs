@@ -94,6 +94,8 @@ pub struct Provider {
     pub timestamped: bool,
     /// The tolerance the provider documents (300 s when it documents none).
     pub default_tolerance: Duration,
+    /// The provider's endpoint check, when it has one (see [`handshake`](crate::handshake)).
+    pub(crate) handshake: Option<crate::handshake::Rule>,
     pub(crate) ops: Ops,
 }
 
@@ -102,6 +104,14 @@ impl fmt::Debug for Provider {
         f.debug_struct("Provider")
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    /// The provider with its endpoint check (for providers built from a shared rule).
+    pub(crate) const fn with_handshake(mut self, rule: crate::handshake::Rule) -> Self {
+        self.handshake = Some(rule);
+        self
     }
 }
 

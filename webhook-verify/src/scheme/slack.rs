@@ -3,9 +3,15 @@
 //! Signing rule: `X-Slack-Signature: v0=<hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))>` with
 //! the timestamp from `X-Slack-Request-Timestamp`, the key being the signing secret's bytes. The
 //! timestamp must be within the tolerance of now (five minutes by default, as Slack advises).
+//!
+//! Handshake: Slack's signed `url_verification` event is answered with its `challenge`
+//! (see [`handshake`](crate::handshake)).
+
+use std::borrow::Cow;
 
 use super::shared::V0;
 use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 
 const RULE: V0 = V0 {
@@ -26,6 +32,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    handshake: Some(Rule::Signed(url_verification)),
     ops: Ops {
         verify: |input| RULE.verify(input),
         sign: |input| RULE.sign(input),
@@ -33,6 +40,24 @@ pub(super) const PROVIDER: Provider = Provider {
         sign_key: hmac_sign_key,
     },
 };
+
+/// `{"type":"url_verification","challenge":C}`: answer `C`.
+fn url_verification(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Check<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(borrow)]
+        challenge: Cow<'a, str>,
+    }
+    if !request.mentions("url_verification") {
+        return None;
+    }
+    let check: Check<'_> = request.json()?;
+    (check.kind == "url_verification")
+        .then(|| request.echo(&check.challenge))
+        .flatten()
+}
 
 #[cfg(test)]
 mod tests {

@@ -45,6 +45,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    handshake: None,
     ops: Ops {
         verify,
         sign: |input| sign(input.keys, input.id, input.timestamp, input.body).map(Signed::headers),

@@ -37,6 +37,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: true,
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
+    handshake: None,
     ops: Ops {
         verify,
         sign,

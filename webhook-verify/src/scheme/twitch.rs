@@ -6,6 +6,9 @@
 //! Twitch tells receivers to refuse messages more than 10 minutes old: the default tolerance is
 //! 600 s. The message id is reported as the webhook id (it is signed), the
 //! `Twitch-Eventsub-Subscription-Type` as the event type.
+//!
+//! Handshake: a signed `Twitch-Eventsub-Message-Type: webhook_callback_verification` message is
+//! answered with its body's `challenge` (see [`handshake`](crate::handshake)).
 
 use std::borrow::Cow;
 
@@ -17,13 +20,15 @@ use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
     hmac_verify_key, utf8,
 };
-use crate::headers::required;
+use crate::handshake::{Handshake, Rule, SignedCheck};
+use crate::headers::{optional, required};
 use crate::{Verified, VerifyError};
 
 const SIGNATURE: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Signature");
 const ID: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Id");
 const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Timestamp");
 const EVENT: &str = "Twitch-Eventsub-Subscription-Type";
+const MESSAGE_TYPE: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Type");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "twitch",
@@ -44,6 +49,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: secs(600),
+    handshake: Some(Rule::Signed(callback_verification)),
     ops: Ops {
         verify,
         sign,
@@ -51,6 +57,21 @@ pub(super) const PROVIDER: Provider = Provider {
         sign_key: hmac_sign_key,
     },
 };
+
+/// `webhook_callback_verification` with `{"challenge":C}`: answer `C`.
+fn callback_verification(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Check<'a> {
+        #[serde(borrow)]
+        challenge: Cow<'a, str>,
+    }
+    let kind = optional(request.headers, &MESSAGE_TYPE).ok()??;
+    if kind != b"webhook_callback_verification" {
+        return None;
+    }
+    let check: Check<'_> = request.json()?;
+    request.echo(&check.challenge)
+}
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     let id_raw = required(input.headers, &ID)?;

@@ -4,9 +4,16 @@
 //! `{ts}` the `x-zm-request-timestamp` header (Unix seconds) as sent, the key being the app's
 //! secret token. The timestamp must be within the tolerance of now (Zoom documents none: 300 s).
 //! The event type is the body's `event` (not read here; see `webhook-queue`'s router).
+//!
+//! Handshake: the signed `endpoint.url_validation` event is answered with its `plainToken` and
+//! `encryptedToken`, the hex HMAC-SHA256 of the plain token under the secret token that verified
+//! the request (see [`handshake`](crate::handshake)).
+
+use std::borrow::Cow;
 
 use super::shared::V0;
-use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use super::{Ops, Provider, VerifyKey, hmac_sign_key, hmac_verify_key};
+use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 
 const RULE: V0 = V0 {
@@ -27,6 +34,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    handshake: Some(Rule::Signed(url_validation)),
     ops: Ops {
         verify: |input| RULE.verify(input),
         sign: |input| RULE.sign(input),
@@ -34,6 +42,39 @@ pub(super) const PROVIDER: Provider = Provider {
         sign_key: hmac_sign_key,
     },
 };
+
+/// `{"event":"endpoint.url_validation","payload":{"plainToken":P}}`: answer
+/// `{"plainToken":P,"encryptedToken":hex(HMAC-SHA256(secret token, P))}`.
+fn url_validation(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Check<'a> {
+        #[serde(borrow)]
+        event: Cow<'a, str>,
+        #[serde(borrow)]
+        payload: Payload<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Payload<'a> {
+        #[serde(rename = "plainToken", borrow)]
+        plain_token: Cow<'a, str>,
+    }
+    if !request.mentions("endpoint.url_validation") {
+        return None;
+    }
+    let check: Check<'_> = request.json()?;
+    let VerifyKey::Hmac(mac) = request.key else {
+        return None;
+    };
+    let plain = check.payload.plain_token;
+    if check.event != "endpoint.url_validation" || request.echo(&plain).is_none() {
+        return None;
+    }
+    let encrypted = const_hex::encode(mac.tag(&[plain.as_bytes()]));
+    Some(request.answer_json(serde_json::json!({
+        "plainToken": plain,
+        "encryptedToken": encrypted,
+    })))
+}
 
 #[cfg(test)]
 mod tests {
