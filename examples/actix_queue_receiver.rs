@@ -23,6 +23,7 @@ use webhook_verify::envelope::Envelope;
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
+    let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
     // unset: both in this process's memory, lost when it stops).
@@ -39,11 +40,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let acceptor = Acceptor::from_shared(queue, Some(guard));
     let verifier = env.verifier()?;
     let server = HttpServer::new(move || {
-        App::new().service(
-            web::resource("/webhooks")
-                .wrap(VerifyWebhook::new(verifier.clone()))
-                .route(web::post().to(EnqueueWebhook::new(acceptor.clone()))),
-        )
+        App::new()
+            .service(
+                web::resource("/webhooks")
+                    .wrap(VerifyWebhook::new(verifier.clone()))
+                    .route(web::post().to(EnqueueWebhook::new(acceptor.clone()))),
+            )
+            .route("/metrics", {
+                let metrics = metrics.clone();
+                web::get().to(move || std::future::ready(metrics.render()))
+            })
     })
     .receiver_defaults() // head, idle and connection limits
     .bind((env.host, env.port))?;

@@ -22,6 +22,7 @@ use webhook_verify::{Rejection, envelope::Envelope};
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
+    let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
     // receivers; unset: in this process's memory).
@@ -29,12 +30,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let guard = env.guard().await?;
     let verifier = env.verifier()?;
     let server = HttpServer::new(move || {
-        App::new().service(
-            web::resource("/webhooks")
-                .wrap(Idempotency::new(guard.clone())) // runs second: once per event
-                .wrap(VerifyWebhook::new(verifier.clone())) // runs first: authentic only
-                .route(web::post().to(receive)),
-        )
+        App::new()
+            .service(
+                web::resource("/webhooks")
+                    .wrap(Idempotency::new(guard.clone())) // runs second: once per event
+                    .wrap(VerifyWebhook::new(verifier.clone())) // runs first: authentic only
+                    .route(web::post().to(receive)),
+            )
+            .route("/metrics", {
+                let metrics = metrics.clone();
+                web::get().to(move || std::future::ready(metrics.render()))
+            })
     })
     .receiver_defaults() // head, idle and connection limits
     .bind((env.host, env.port))?;

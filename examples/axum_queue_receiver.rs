@@ -14,7 +14,9 @@
 
 use std::sync::Arc;
 
-use axum::{Router, routing::post_service};
+use std::future::ready;
+
+use axum::{Router, routing::get, routing::post_service};
 use webhook_axum::{EnqueueWebhook, VerifyWebhookLayer};
 use webhook_queue::{Acceptor, CancellationToken, HandlerError, Job};
 use webhook_toolkit::example_env::{self, ExampleEnv};
@@ -23,6 +25,7 @@ use webhook_verify::envelope::Envelope;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
+    let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
     // unset: both in this process's memory, lost when it stops).
@@ -40,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = env.verifier()?;
     let app = Router::new()
         .route("/webhooks", post_service(EnqueueWebhook::new(acceptor)))
-        .route_layer(VerifyWebhookLayer::new(verifier));
+        .route_layer(VerifyWebhookLayer::new(verifier))
+        .route("/metrics", get(move || ready(metrics.render())));
 
     let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);

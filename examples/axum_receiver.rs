@@ -13,7 +13,9 @@
 //! processed event, `409` while it is being processed, `422` for the same id with another body,
 //! `503` when Redis is down.
 
-use axum::{Extension, Router, body::Bytes, routing::post};
+use std::future::ready;
+
+use axum::{Extension, Router, body::Bytes, routing::get, routing::post};
 use webhook_axum::{IdempotencyLayer, VerifyWebhookLayer, WebhookRejection};
 use webhook_idempotency::IdempotencyKey;
 use webhook_toolkit::example_env::{self, ExampleEnv};
@@ -22,6 +24,7 @@ use webhook_verify::{Rejection, envelope::Envelope};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
+    let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
     // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
     // receivers; unset: in this process's memory).
@@ -31,7 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/webhooks", post(receive))
         .route_layer(IdempotencyLayer::new(guard)) // runs second: once per event
-        .route_layer(VerifyWebhookLayer::new(verifier)); // runs first: authentic only
+        .route_layer(VerifyWebhookLayer::new(verifier)) // runs first: authentic only
+        .route("/metrics", get(move || ready(metrics.render())));
 
     let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);

@@ -25,6 +25,7 @@ use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 use webhook_idempotency::{IdempotencyGuard, MemoryStore, RedisStore, StoreError};
 use webhook_queue::{DEFAULT_QUEUE_NAME, MemoryQueue, Queue, QueueConfig, QueueError, RedisQueue};
 use webhook_verify::{Scheme, Verifier, VerifyError};
@@ -67,6 +68,21 @@ impl std::fmt::Display for EnvError {
 }
 
 impl std::error::Error for EnvError {}
+
+/// Installs the Prometheus recorder every component's metrics go to (the table is in
+/// [`webhook_verify::metrics`]) and returns the handle whose
+/// [`render`](PrometheusHandle::render) is the examples' `GET /metrics` page.
+///
+/// ```
+/// let metrics = webhook_toolkit::example_env::install_metrics()?;
+/// assert!(metrics.render().is_empty() || metrics.render().contains("webhook_"));
+/// # Ok::<(), metrics_exporter_prometheus::BuildError>(())
+/// ```
+pub fn install_metrics() -> Result<PrometheusHandle, BuildError> {
+    let handle = PrometheusBuilder::new().install_recorder()?;
+    webhook_verify::metrics::describe();
+    Ok(handle)
+}
 
 /// Logs to stderr (`RUST_LOG` filters, default `info`), in colour only when stderr is a terminal:
 /// a log file or a pipe gets no ANSI escape codes.

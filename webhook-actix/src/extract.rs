@@ -4,8 +4,10 @@ use actix_web::dev::Payload;
 use actix_web::error::InternalError;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
+use std::time::Instant;
 use tracing::Instrument as _;
-use webhook_verify::{Rejection, Verified, Verifier};
+
+use webhook_verify::{Rejection, Verified, Verifier, metrics};
 
 use crate::{WebhookRejection, body};
 
@@ -93,15 +95,26 @@ where
             let (limit, timeout) = (verifier.body_limit(), Some(verifier.body_timeout()));
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
-                .map_err(|rejection| refuse(&req, rejection))?;
+                .map_err(|rejection| {
+                    metrics::refused(&verifier, &rejection);
+                    refuse(&req, rejection)
+                })?;
+            let started = Instant::now();
             let verified =
                 crate::verify::check(&verifier, &req, &body).map_err(|err| match err {
                     Ok(handshake) => {
+                        metrics::handshake(&verifier);
                         let answer = crate::verify::handshake_response(handshake);
                         InternalError::from_response("webhook handshake", answer).into()
                     }
-                    Err(rejection) => refuse(&req, rejection),
+                    Err(rejection) => {
+                        metrics::refused(&verifier, &rejection);
+                        refuse(&req, rejection)
+                    }
                 })?;
+            metrics::verified(&verifier, body.len(), started.elapsed());
+            // An extractor does not see the handler's answer: counted as accepted once verified.
+            metrics::answered(&verifier, None, 200, None);
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {

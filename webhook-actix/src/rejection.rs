@@ -77,7 +77,12 @@ impl ResponseError for WebhookRejection {
         if self.0.closes_connection() {
             response.force_close();
         }
-        response.body(self.0.json_body())
+        let mut response = response.body(self.0.json_body());
+        // For the verify middleware's metrics: the outcome a later layer decided.
+        if let Some(outcome) = self.0.tagged_outcome() {
+            response.extensions_mut().insert(outcome);
+        }
+        response
     }
 }
 

@@ -7,8 +7,12 @@ use tracing::Instrument;
 use webhook_verify::{Verified, Verifier};
 
 use crate::body::ReadBody;
-use crate::rejection::{WebhookRejection, refuse};
-use crate::verify::{accepted_span, check, raise_extractor_limit};
+use std::time::Instant;
+
+use webhook_verify::metrics;
+
+use crate::rejection::WebhookRejection;
+use crate::verify::{accepted_span, check, raise_extractor_limit, refused};
 
 /// Extractor that verifies the request, then runs the inner extractor `E` (`Json<T>`, `Bytes`,
 /// `String`, `Form<T>`, ...) on the same bytes: the body is never parsed before it is verified.
@@ -68,12 +72,16 @@ where
             Some(verifier.body_timeout()),
         )
         .await
-        .map_err(|rejection| refuse(rejection, parts.uri.path()))?;
+        .map_err(|rejection| refused(&verifier, rejection, parts.uri.path()))?;
         let uri = parts
             .extensions
             .get::<OriginalUri>()
             .map_or(&parts.uri, |o| &o.0);
+        let started = Instant::now();
         let verified = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
+        metrics::verified(&verifier, body.len(), started.elapsed());
+        // An extractor does not see the handler's answer: counted as accepted once verified.
+        metrics::answered(&verifier, None, 200, None);
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let body_len = body.len();
         let request = Request::from_parts(parts, Body::from(body));

@@ -134,6 +134,10 @@ impl IntoResponse for WebhookRejection {
                         .headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
+                // For the verify layer's metrics: the outcome a later layer decided.
+                if let Some(outcome) = rejection.tagged_outcome() {
+                    response.extensions_mut().insert(outcome);
+                }
                 response
             }
         }

@@ -1,6 +1,7 @@
 //! [`Outcome`]: what the guard decided for one delivery, and what to answer the sender.
 
 use webhook_verify::Rejection;
+use webhook_verify::metrics::Outcome as Tag;
 
 use crate::{Claim, StoreError};
 
@@ -55,21 +56,28 @@ impl Outcome {
     pub fn rejection(&self) -> Option<Rejection> {
         match self {
             Self::First(_) | Self::Unguarded(_) => None,
-            Self::Duplicate { status } => Some(Rejection::new(*status, "duplicate")),
+            Self::Duplicate { status } => {
+                Some(Rejection::new(*status, "duplicate").outcome(Tag::Duplicate))
+            }
             Self::InFlight { retry_after } => Some(
                 Rejection::new(
                     409,
                     "this event is being processed by another delivery; retry later",
                 )
-                .retry_after(*retry_after),
+                .retry_after(*retry_after)
+                .outcome(Tag::InFlight),
             ),
-            Self::Conflict => Some(Rejection::new(
-                422,
-                "this event id was already received with a different body",
-            )),
+            Self::Conflict => Some(
+                Rejection::new(
+                    422,
+                    "this event id was already received with a different body",
+                )
+                .outcome(Tag::Conflict),
+            ),
             Self::Unavailable { retry_after, .. } => Some(
                 Rejection::new(503, "idempotency store unavailable; retry later")
-                    .retry_after(*retry_after),
+                    .retry_after(*retry_after)
+                    .outcome(Tag::Unavailable),
             ),
         }
     }

@@ -191,7 +191,8 @@ impl Acceptor {
                 }
                 Err(
                     Rejection::new(503, "the delivery could not be queued; retry later")
-                        .retry_after(self.retry_after),
+                        .retry_after(self.retry_after)
+                        .outcome(webhook_verify::metrics::Outcome::Unavailable),
                 )
             }
         }

@@ -6,7 +6,7 @@
 //! [`Rejection`] what to answer; [`Request`] carries the method and URL for the schemes that
 //! sign them ([`Scheme::requires_url`]), and each scheme's [`Provider`] says what it needs
 //! ([`KEPT_HEADERS`] is their union). [`Verifier::receive`] also answers the providers' endpoint checks ([`handshake`]); [`receiver`] is the framework-free receiver core both
-//! adapters use; [`server`] holds the server limits table
+//! adapters use; [`metrics`] holds the table of the toolkit's metrics; [`server`] holds the server limits table
 //! ([`ServerLimits`](server::ServerLimits)); [`envelope`] parses the sender documents' payloads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +22,7 @@ mod error;
 pub mod handshake;
 mod headers;
 mod mac;
+pub mod metrics;
 pub mod receiver;
 mod rejection;
 mod request;

@@ -19,6 +19,7 @@
 use std::borrow::Cow;
 
 use crate::VerifyError;
+use crate::metrics::Outcome;
 
 /// A refusal: HTTP status, a message for the sender, and optionally when to retry.
 ///
@@ -36,6 +37,8 @@ pub struct Rejection {
     status: u16,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
+    reason: &'static str,
+    outcome: Option<Outcome>,
 }
 
 impl Rejection {
@@ -50,6 +53,8 @@ impl Rejection {
             status,
             message: message.into(),
             retry_after: None,
+            reason: reason_of(status),
+            outcome: None,
         }
     }
 
@@ -103,6 +108,44 @@ impl Rejection {
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
+    }
+
+    /// Marks the answer as a later layer's decision for [metrics](crate::metrics): a duplicate,
+    /// in flight, a conflict, a store outage. The verify layer counts the delivery under it
+    /// rather than by its status.
+    ///
+    /// ```
+    /// use webhook_verify::{Rejection, metrics::Outcome};
+    /// let r = Rejection::new(200, "duplicate").outcome(Outcome::Duplicate);
+    /// assert_eq!(r.tagged_outcome(), Some(Outcome::Duplicate));
+    /// ```
+    #[must_use]
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = Some(outcome);
+        self
+    }
+
+    /// The outcome set with [`outcome`](Self::outcome), if any.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Rejection::new(401, "x").tagged_outcome(), None);
+    /// ```
+    pub fn tagged_outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// Why it was refused, as the `reason` label of [`metrics`](crate::metrics): `signature`,
+    /// `timestamp`, `too_large`, `unreadable`, `timeout`, `verify_token`, `misconfigured`, or
+    /// `other`.
+    ///
+    /// ```
+    /// use webhook_verify::{Rejection, VerifyError};
+    /// let stale = VerifyError::TimestampOutOfTolerance { direction: "older", tolerance_secs: 300 };
+    /// assert_eq!(Rejection::from(stale).reason(), "timestamp");
+    /// assert_eq!(Rejection::payload_too_large(10).reason(), "too_large");
+    /// ```
+    pub fn reason(&self) -> &'static str {
+        self.reason
     }
 
     /// The HTTP status code.
@@ -171,11 +214,29 @@ impl From<VerifyError> for Rejection {
             Self::payload_too_large(limit)
         } else if err == VerifyError::VerifyTokenMismatch {
             Self::new(403, err.to_string())
+        } else if let VerifyError::TimestampOutOfTolerance { .. } = err {
+            Self {
+                reason: "timestamp",
+                ..Self::new(401, err.to_string())
+            }
         } else if err.is_request_error() {
             Self::new(401, err.to_string())
         } else {
             Self::misconfigured()
         }
+    }
+}
+
+/// The `reason` label of a refusal with `status` (see [`Rejection::reason`]).
+fn reason_of(status: u16) -> &'static str {
+    match status {
+        400 => "unreadable",
+        401 => "signature",
+        403 => "verify_token",
+        408 => "timeout",
+        413 => "too_large",
+        500 => "misconfigured",
+        _ => "other",
     }
 }
 

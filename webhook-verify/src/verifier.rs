@@ -42,6 +42,7 @@ struct Inner {
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
     verify_token: Option<Secret>,
+    endpoint: Arc<str>,
 }
 
 impl Verifier {
@@ -79,6 +80,7 @@ impl Verifier {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             public_url: None,
             verify_token: None,
+            endpoint: Arc::from(DEFAULT_ENDPOINT),
         }
     }
 
@@ -300,6 +302,24 @@ impl Verifier {
         self.0.body_timeout
     }
 
+    /// The endpoint's name in metrics (the `endpoint` label; default `default`). See
+    /// [`VerifierBuilder::endpoint`].
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::builder(Scheme::stripe()).secret("whsec_x").endpoint("payments").build()?;
+    /// assert_eq!(verifier.endpoint(), "payments");
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn endpoint(&self) -> &str {
+        &self.0.endpoint
+    }
+
+    /// The endpoint name as a label value (a reference count, not a copy).
+    pub(crate) fn endpoint_label(&self) -> Arc<str> {
+        self.0.endpoint.clone()
+    }
+
     /// The scheme this verifier checks.
     ///
     /// ```
@@ -345,7 +365,11 @@ pub struct VerifierBuilder {
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
     verify_token: Option<Secret>,
+    endpoint: Arc<str>,
 }
+
+/// The `endpoint` label of a verifier given no name: `default`.
+const DEFAULT_ENDPOINT: &str = "default";
 
 impl VerifierBuilder {
     /// Adds a secret. A delivery is valid if any secret matches; the first added has index 0.
@@ -462,6 +486,19 @@ impl VerifierBuilder {
         self
     }
 
+    /// The endpoint's name in [metrics](crate::metrics) (the `endpoint` label, default
+    /// `default`): one per receiving endpoint (`payments`, `github`), a fixed word chosen here,
+    /// never taken from a request.
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let builder = Verifier::builder(Scheme::github()).secret("s").endpoint("github");
+    /// ```
+    pub fn endpoint(mut self, name: impl Into<String>) -> Self {
+        self.endpoint = Arc::from(name.into());
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
     /// signs the URL without a [`public_url`](Self::public_url) is
     /// [`VerifyError::MissingRequestUrl`].
@@ -500,6 +537,7 @@ impl VerifierBuilder {
             body_timeout: self.body_timeout,
             public_url: self.public_url,
             verify_token: self.verify_token,
+            endpoint: self.endpoint,
         })))
     }
 }

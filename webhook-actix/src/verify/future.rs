@@ -10,8 +10,10 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage as _};
 use pin_project_lite::pin_project;
+use std::time::Instant;
 use tracing::Span;
-use webhook_verify::Rejection;
+
+use webhook_verify::{Rejection, metrics};
 
 use super::middleware::{Inner, raise_extractor_limits, refuse};
 use crate::body::{self, BodyReader};
@@ -50,6 +52,7 @@ pin_project! {
             #[pin]
             call: F,
             span: Span,
+            verified_at: Instant,
         },
     }
 }
@@ -99,31 +102,52 @@ where
                     };
                     match read {
                         Ok(body) => (req, body, std::mem::replace(payload, Payload::None)),
-                        Err(rejection) => return Poll::Ready(Ok(refuse(req, rejection))),
+                        Err(rejection) => {
+                            metrics::refused(&this.inner.verifier, &rejection);
+                            return Poll::Ready(Ok(refuse(req, rejection)));
+                        }
                     }
                 }
                 StateProj::Refused { req, rejection } => {
                     return Poll::Ready(match (req.take(), rejection.take()) {
-                        (Some(req), Some(rejection)) => Ok(refuse(req, rejection)),
+                        (Some(req), Some(rejection)) => {
+                            metrics::refused(&this.inner.verifier, &rejection);
+                            Ok(refuse(req, rejection))
+                        }
                         _ => Err(polled_after_completion()),
                     });
                 }
-                StateProj::Calling { call, span } => {
+                StateProj::Calling {
+                    call,
+                    span,
+                    verified_at,
+                } => {
                     let _entered = (!span.is_disabled()).then(|| span.enter());
                     let response = ready!(call.poll(cx))?;
+                    let tagged = response.response().extensions().get().copied();
+                    let status = response.status().as_u16();
+                    let handler = Some(verified_at.elapsed());
+                    metrics::answered(&this.inner.verifier, handler, status, tagged);
                     return Poll::Ready(Ok(response.map_into_left_body()));
                 }
             };
 
             let inner = &**this.inner;
+            let started = Instant::now();
             let verified = match crate::verify::check(&inner.verifier, req.request(), &body) {
                 Ok(verified) => verified,
                 Err(Ok(handshake)) => {
+                    metrics::handshake(&inner.verifier);
                     let answer = crate::verify::handshake_response(handshake);
                     return Poll::Ready(Ok(req.into_response(answer).map_into_right_body()));
                 }
-                Err(Err(rejection)) => return Poll::Ready(Ok(refuse(req, rejection))),
+                Err(Err(rejection)) => {
+                    metrics::refused(&inner.verifier, &rejection);
+                    return Poll::Ready(Ok(refuse(req, rejection)));
+                }
             };
+            let verified_at = Instant::now();
+            metrics::verified(&inner.verifier, body.len(), verified_at - started);
             let span = super::accepted_span(&verified);
             raise_extractor_limits(&mut req, body.len(), inner.verifier.body_limit());
             req.extensions_mut().insert(verified);
@@ -134,7 +158,11 @@ where
                 webhook_verify::receiver::log_verified();
                 inner.service.call(req)
             };
-            this.state.set(State::Calling { call, span });
+            this.state.set(State::Calling {
+                call,
+                span,
+                verified_at,
+            });
         }
     }
 }

@@ -11,7 +11,11 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 use webhook_verify::Rejection;
 
-use super::{Shared, accepted_span, check, raise_extractor_limit};
+use std::time::Instant;
+
+use webhook_verify::metrics;
+
+use super::{Shared, accepted_span, check, raise_extractor_limit, refused};
 use crate::body::ReadBody;
 use crate::rejection::{WebhookRejection, refuse};
 
@@ -43,6 +47,7 @@ pin_project! {
             #[pin]
             future: S::Future,
             span: Option<tracing::Span>,
+            answered: Answered,
         },
         Refused {
             rejection: Option<WebhookRejection>,
@@ -105,11 +110,14 @@ where
     S: Service<Request<Body>>,
 {
     let (method, uri) = (request.method(), super::original_uri(&request));
+    let started = Instant::now();
     match check(&shared.verifier, method, uri, request.headers(), &body) {
         Err(rejection) => State::Refused {
             rejection: Some(rejection),
         },
         Ok(verified) => {
+            let verifier = shared.verifier.clone();
+            let answered = Answered::since(started, verifier, body.len());
             let span = accepted_span(&verified);
             request.extensions_mut().insert(verified);
             let limit = shared.verifier.body_limit();
@@ -121,8 +129,34 @@ where
                     None => inner.call(request),
                 },
                 span,
+                answered,
             }
         }
+    }
+}
+
+/// What the metrics of an authentic delivery need once it is answered.
+pub(super) struct Answered {
+    verifier: webhook_verify::Verifier,
+    verified_at: Instant,
+}
+
+impl Answered {
+    /// Records the verification that began at `started` and starts the handler's clock.
+    fn since(started: Instant, verifier: webhook_verify::Verifier, body_bytes: usize) -> Self {
+        let verified_at = Instant::now();
+        metrics::verified(&verifier, body_bytes, verified_at - started);
+        Self {
+            verifier,
+            verified_at,
+        }
+    }
+
+    /// Counts the answer, under the outcome a later layer tagged it with, if any.
+    fn record(&self, response: &Response) {
+        let tagged = response.extensions().get::<metrics::Outcome>().copied();
+        let handler = Some(self.verified_at.elapsed());
+        metrics::answered(&self.verifier, handler, response.status().as_u16(), tagged);
     }
 }
 
@@ -139,12 +173,14 @@ where
             match state.as_mut().project() {
                 StateProj::Reading { read, pending } => {
                     let next = match (ready!(read.poll(cx)), pending.take()) {
-                        (Err(rejection), pending) => {
-                            let path = pending.as_ref().map_or("", |(r, ..)| r.uri().path());
-                            State::Refused {
-                                rejection: Some(refuse(rejection, path)),
-                            }
-                        }
+                        (Err(rejection), pending) => State::Refused {
+                            rejection: Some(match &pending {
+                                Some((request, _, shared)) => {
+                                    refused(&shared.verifier, rejection, request.uri().path())
+                                }
+                                None => refuse(rejection, ""),
+                            }),
+                        },
                         (Ok(body), Some((request, mut inner, shared))) => {
                             verify_and_call(&shared, request, body, &mut inner)
                         }
@@ -152,13 +188,21 @@ where
                     };
                     state.set(next);
                 }
-                StateProj::Calling { future, span } => {
+                StateProj::Calling {
+                    future,
+                    span,
+                    answered,
+                } => {
                     let response = {
                         let _entered = span.as_ref().map(tracing::Span::enter);
                         ready!(future.poll(cx))
                     };
+                    let response = response.map(IntoResponse::into_response);
+                    if let Ok(response) = &response {
+                        answered.record(response);
+                    }
                     state.set(State::Done);
-                    return Poll::Ready(response.map(IntoResponse::into_response));
+                    return Poll::Ready(response);
                 }
                 StateProj::Refused { rejection } => {
                     let rejection = rejection.take().unwrap_or_else(polled_after_completion);

@@ -76,7 +76,7 @@ use axum::extract::{DefaultBodyLimit, OriginalUri};
 use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
-use webhook_verify::{Received, Rejection, Verified, Verifier, receiver};
+use webhook_verify::{Received, Rejection, Verified, Verifier, metrics, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
 
@@ -95,10 +95,17 @@ pub(crate) fn check(
         Ok(Received::Delivery(verified)) => Ok(verified.into_owned()),
         Ok(Received::Handshake(handshake)) => {
             receiver::log_handshake(&handshake, uri.path());
+            metrics::handshake(verifier);
             Err(WebhookRejection::answer(handshake))
         }
-        Err(err) => Err(refuse(Rejection::from(err), uri.path())),
+        Err(err) => Err(refused(verifier, Rejection::from(err), uri.path())),
     }
+}
+
+/// Logs and counts a refusal before the handler, and wraps it.
+pub(crate) fn refused(verifier: &Verifier, rejection: Rejection, path: &str) -> WebhookRejection {
+    metrics::refused(verifier, &rejection);
+    refuse(rejection, path)
 }
 
 /// The span an accepted delivery is handled in ([`receiver::accepted_span`]), having logged

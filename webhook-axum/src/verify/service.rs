@@ -9,9 +9,9 @@ use http_body::Body as HttpBody;
 use tower_service::Service;
 use webhook_verify::Verifier;
 
+use super::refused;
 use super::{ResponseFuture, Shared, VerifyWebhookLayer, mark_sensitive};
 use crate::body::{BoxError, ReadBody};
-use crate::rejection::refuse;
 
 /// Service that verifies each request before calling `S`; built by [`VerifyWebhookLayer`].
 ///
@@ -107,7 +107,8 @@ where
                 ResponseFuture::read(&self.shared, request, body, &mut self.inner)
             }
             Poll::Ready(Err(rejection)) => {
-                ResponseFuture::refused(refuse(rejection, request.uri().path()))
+                let path = request.uri().path();
+                ResponseFuture::refused(refused(&self.shared.verifier, rejection, path))
             }
             Poll::Pending => {
                 // The rest is still on its way: read it in the future, which calls the instance
