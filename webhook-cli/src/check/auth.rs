@@ -33,7 +33,7 @@ pub async fn raw_body(t: &Tester) -> Verdict {
     let delivery = t.sign(&event.id, text.as_bytes())?;
     let answer = t.post(&delivery).await?;
     accepted(&answer).map_err(|refused| {
-        format!("{refused}: the receiver verified something else than the raw bytes it received")
+        format!("{refused}: the receiver verified something other than the raw bytes it received")
     })?;
     t.accepted(&event, CheckId::RawBody);
     Ok(format!(

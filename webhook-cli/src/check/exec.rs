@@ -208,7 +208,7 @@ pub async fn processed_once(t: &Tester, receiver: &Receiver, pattern: &str) -> V
             (Expect::Never, 0) => {}
             (Expect::Once, n) => wrong.push(format!("{} ({id}) processed {n} times", check.name())),
             (Expect::Never, n) => wrong.push(format!(
-                "{} ({id}) was refused but processed {n} time{}",
+                "{} ({id}) processed {n} time{}, though it should have been refused",
                 check.name(),
                 if n == 1 { "" } else { "s" }
             )),

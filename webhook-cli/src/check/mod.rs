@@ -309,12 +309,19 @@ pub fn run(args: CheckArgs) -> Result<(), CliError> {
                 Some(command) => Some(exec::Receiver::start(command, &mut url, &secrets).await?),
                 None => None,
             };
-            let tester = Arc::new(Tester::new(url, secrets, settings)?);
-            let results = battery(&tester, &selected, receiver.as_ref(), &pattern).await;
+            let run = async {
+                let tester = Arc::new(Tester::new(url, secrets, settings)?);
+                tokio::select! {
+                    results = battery(&tester, &selected, receiver.as_ref(), &pattern) => Ok(results),
+                    _ = tokio::signal::ctrl_c() => Err(CliError::Failed("interrupted".to_owned())),
+                }
+            };
+            let results = run.await;
+            // The receiver runs in its own process group: Ctrl-C does not reach it.
             if let Some(receiver) = receiver {
                 receiver.stop().await;
             }
-            Ok::<_, CliError>(results)
+            results
         })?;
     let (outcomes, not_run) = results;
     report::print(&outcomes, &not_run, json)?;
@@ -339,7 +346,7 @@ async fn battery(
     pattern: &str,
 ) -> (Vec<Outcome>, Vec<(CheckId, String)>) {
     let mut not_run = Vec::new();
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut running = Vec::new();
     let mut run_processed = false;
     for &id in selected {
         if let Some(why) = tester.not_applicable(id, receiver.is_some()) {
@@ -348,20 +355,18 @@ async fn battery(
             run_processed = true;
         } else {
             let tester = tester.clone();
-            tasks.spawn(async move { timed(id, run_check(id, &tester)).await });
+            let task = tokio::spawn(async move { timed(id, run_check(id, &tester)).await });
+            running.push((id, task));
         }
     }
     let mut outcomes = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(err) => outcomes.push(Outcome {
-                id: CheckId::Valid,
-                passed: false,
-                detail: format!("a check crashed: {err}"),
-                elapsed: Duration::ZERO,
-            }),
-        }
+    for (id, task) in running {
+        outcomes.push(task.await.unwrap_or_else(|err| Outcome {
+            id,
+            passed: false,
+            detail: format!("the check crashed: {err}"),
+            elapsed: Duration::ZERO,
+        }));
     }
     if let (true, Some(receiver)) = (run_processed, receiver) {
         let outcome = timed(
@@ -371,7 +376,6 @@ async fn battery(
         .await;
         outcomes.push(outcome);
     }
-    outcomes.sort_by_key(|o| CheckId::ALL.iter().position(|id| *id == o.id));
     (outcomes, not_run)
 }
 

@@ -56,7 +56,7 @@ pub async fn slow_body(t: &Tester) -> Verdict {
     );
     let delivery = t.sign(&event.id, &body)?;
     let head = head(t, &delivery, Some(delivery.body.len() as u64), &[]);
-    trickle(t, &head, &delivery.body, "body").await
+    trickle(t, &head, &delivery.body, Slow::Body).await
 }
 
 /// `slow-headers`: the head itself one byte a second; closed within the slow limit.
@@ -70,7 +70,7 @@ pub async fn slow_headers(t: &Tester) -> Verdict {
         Some(delivery.body.len() as u64),
         &[("X-Slow", &padding)],
     );
-    trickle(t, &[], &head, "head").await
+    trickle(t, &[], &head, Slow::Head).await
 }
 
 /// `idle-connections`: N connections open and silent, then a valid delivery on a new one;
@@ -124,9 +124,19 @@ enum Seen {
     Nothing,
 }
 
-/// Writes `first` at once, then `slowly` one byte a second, until the receiver answers or
-/// closes (a pass: 408 or closed) or the slow limit passes (a failure).
-async fn trickle(t: &Tester, first: &[u8], slowly: &[u8], what: &str) -> Verdict {
+/// What `trickle` sends slowly.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slow {
+    /// The head: any answer, or closing, ends it.
+    Head,
+    /// The body, after the head: 408, or closing, ends it.
+    Body,
+}
+
+/// Writes `first` at once, then `slowly` one byte a second, until the receiver ends it (a pass)
+/// or the slow limit passes (a failure).
+async fn trickle(t: &Tester, first: &[u8], slowly: &[u8], what: Slow) -> Verdict {
+    let name = if what == Slow::Head { "head" } else { "body" };
     let mut stream = connect(t).await?;
     stream.write_all(first).await.map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -139,7 +149,7 @@ async fn trickle(t: &Tester, first: &[u8], slowly: &[u8], what: &str) -> Verdict
         tokio::select! {
             _ = tokio::time::sleep_until(limit) => {
                 return Err(format!(
-                    "still open after {} s ({sent} bytes of the {what} sent one a second)",
+                    "still open after {} s ({sent} bytes of the {name} sent one a second)",
                     t.settings.slow_limit.as_secs()
                 ));
             }
@@ -149,7 +159,7 @@ async fn trickle(t: &Tester, first: &[u8], slowly: &[u8], what: &str) -> Verdict
                     buf.extend_from_slice(&chunk[..n]);
                     match status(&buf) {
                         Some(408) => return ended("408".to_owned()),
-                        Some(code) if what == "head" => return ended(format!("{code}")),
+                        Some(code) if what == Slow::Head => return ended(format!("{code}")),
                         Some(code) => {
                             return Err(format!("answered {code} to a body still arriving, not 408"));
                         }
