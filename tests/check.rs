@@ -23,11 +23,15 @@ struct Battery {
     output: String,
 }
 
-/// Runs `webhook check http://127.0.0.1:0/webhooks --exec CMD --json` with small limits and
-/// `args` (`--secret SECRET` unless they give one); `env` is the receiver's environment beyond `PORT` and `WEBHOOK_SECRET`.
-fn check(name: &str, exec: String, args: &[&str], env: &[(&str, &str)]) -> Battery {
+/// The URL that lets `webhook check --exec` pick a free port.
+const ANY_PORT: &str = "http://127.0.0.1:0/webhooks";
+
+/// Runs `webhook check URL --exec CMD --json` with small limits and `args` (`--secret SECRET`
+/// unless they give one); `env` is the receiver's environment beyond `PORT` and
+/// `WEBHOOK_SECRET`.
+fn check(name: &str, url: &str, exec: String, args: &[&str], env: &[(&str, &str)]) -> Battery {
     let output = Command::new(webhook_path())
-        .args(["check", "http://127.0.0.1:0/webhooks", "--json"])
+        .args(["check", url, "--json"])
         .args(["--slow-limit", "35", "--idle", "200", "--deadline", "10"])
         .arg("--exec")
         .arg(exec)
@@ -111,40 +115,43 @@ fn our_receivers_pass_every_check() {
     let listen = format!("exec '{webhook}' listen --port \"$PORT\"");
     let listen_standard = format!("{listen} --scheme standard");
     let untimestamped = all_but(&["stale-timestamp", "future-timestamp"]);
-    let batteries: Vec<Box<dyn FnOnce() -> Battery + Send>> = vec![
-        Box::new(|| check("axum_receiver", example("axum_receiver"), &[], &[])),
-        Box::new(|| check("actix_receiver", example("actix_receiver"), &[], &[])),
-        Box::new(|| {
-            check(
-                "axum_queue_receiver",
-                example("axum_queue_receiver"),
-                &[],
-                &[],
-            )
-        }),
-        Box::new(|| {
-            check(
-                "actix_queue_receiver",
-                example("actix_queue_receiver"),
-                &[],
-                &[],
-            )
-        }),
-        // `listen` prints a line per delivery, duplicates included (it shows what arrives; it
-        // does not deduplicate), and no event id for hmac-sha256: processed-once does not apply.
-        Box::new(move || check("listen", listen, &["--skip", "processed-once"], &[])),
-        Box::new(move || {
-            let args = [
-                "--skip",
-                "processed-once",
-                "--scheme",
-                "standard",
-                "--secret",
-                STANDARD_SECRET,
-            ];
-            check("listen --scheme standard", listen_standard, &args, &[])
-        }),
-    ];
+    // On a port given in the URL, and started without `exec`: `sh` forks the receiver, which
+    // `webhook check` must stop too (it signals the whole process group).
+    let port = webhook_testkit::free_port();
+    let url = format!("http://127.0.0.1:{port}/webhooks");
+    let axum_receiver = format!("'{}'", example_path("axum_receiver").display());
+    let mut batteries: Vec<Box<dyn FnOnce() -> Battery + Send>> = vec![Box::new(move || {
+        check("axum_receiver", &url, axum_receiver, &[], &[])
+    })];
+    for name in [
+        "actix_receiver",
+        "axum_queue_receiver",
+        "actix_queue_receiver",
+    ] {
+        batteries.push(Box::new(move || {
+            check(name, ANY_PORT, example(name), &[], &[])
+        }));
+    }
+    // `listen` prints a line per delivery, duplicates included (it shows what arrives; it does
+    // not deduplicate), and no event id for hmac-sha256: processed-once does not apply.
+    let skip = ["--skip", "processed-once"];
+    batteries.push(Box::new(move || {
+        check("listen", ANY_PORT, listen, &skip, &[])
+    }));
+    batteries.push(Box::new(move || {
+        let args = [
+            &skip[..],
+            &["--scheme", "standard", "--secret", STANDARD_SECRET],
+        ]
+        .concat();
+        check(
+            "listen --scheme standard",
+            ANY_PORT,
+            listen_standard,
+            &args,
+            &[],
+        )
+    }));
     let expected = [
         untimestamped.clone(),
         untimestamped.clone(),
@@ -159,6 +166,10 @@ fn our_receivers_pass_every_check() {
         assert_eq!(battery.exit, Some(0), "{}", battery.output);
         eprintln!("{} passed {} checks", battery.name, battery.ran.len());
     }
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the axum_receiver started by webhook check --exec still listens on port {port}"
+    );
 }
 
 #[test]
@@ -196,7 +207,7 @@ fn each_bad_receiver_fails_exactly_its_checks() {
             let (fixture, redis_url) = (fixture.clone(), redis_url.clone());
             Box::new(move || {
                 let env = [("MISTAKE", mistake), ("REDIS_URL", redis_url.as_str())];
-                check(mistake, fixture, args, &env)
+                check(mistake, ANY_PORT, fixture, args, &env)
             }) as Box<dyn FnOnce() -> Battery + Send>
         })
         .collect();
