@@ -21,38 +21,55 @@ use crate::ordered::Field;
 
 /// The options the checks read.
 pub struct Settings {
+    /// `--scheme`: how every delivery is signed.
     pub scheme: Scheme,
+    /// `--header`: added to every request.
     pub headers: Vec<HeaderArg>,
+    /// `--event`: the payloads' type.
     pub event: EventType,
+    /// `--deadline`: how long an answer may take.
     pub deadline: Duration,
+    /// `--slow-limit`: how long a slow body or head may be held open.
     pub slow_limit: Duration,
+    /// `--concurrency`: copies sent at once.
     pub concurrency: u32,
+    /// `--idle`: idle connections held open.
     pub idle: u32,
+    /// `--time-scale`: seconds of retry schedule per real second.
     pub time_scale: f64,
+    /// `--schedule`: whose retry schedule.
     pub schedule: Schedule,
+    /// `--insecure`: accept any certificate.
     pub insecure: bool,
 }
 
 /// One event: its `id` and its payload, compact JSON as senders send it.
 #[derive(Clone)]
 pub struct Event {
+    /// The envelope's `id` (`evt_...`), also the delivery id signed.
     pub id: String,
+    /// The payload's bytes.
     pub body: Vec<u8>,
 }
 
 /// A delivery ready to send: its headers (signature and extra) and its body.
 #[derive(Clone)]
 pub struct Delivery {
+    /// The signature headers and the `--header`s.
     pub headers: Vec<(String, String)>,
+    /// The body to send.
     pub body: Vec<u8>,
 }
 
 /// What the receiver answered.
 pub struct Answer {
+    /// The status.
     pub status: StatusCode,
+    /// The `Retry-After` header, if any.
     pub retry_after: Option<String>,
     /// The headers and body, as text, to look for leaked signatures.
     pub text: String,
+    /// How long the answer took.
     pub elapsed: Duration,
 }
 
@@ -74,7 +91,9 @@ pub enum Expect {
 
 /// The shared state of a run.
 pub struct Tester {
+    /// The receiver's endpoint (its port chosen, with `--exec` and port 0).
     pub url: Url,
+    /// The options.
     pub settings: Settings,
     signer: Signer,
     wrong_signer: Signer,

@@ -143,7 +143,12 @@ async fn trickle(t: &Tester, first: &[u8], slowly: &[u8], what: Slow) -> Verdict
     let limit = tokio::time::Instant::now() + t.settings.slow_limit;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let (mut sent, mut buf) = (0, Vec::new());
-    let ended = |how: String| Ok(format!("{how} after {} s", started.elapsed().as_secs()));
+    let ended = |how: String| {
+        Ok(format!(
+            "{how} after {:.1} s",
+            started.elapsed().as_secs_f64()
+        ))
+    };
     loop {
         let mut chunk = [0u8; 1024];
         tokio::select! {
