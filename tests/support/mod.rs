@@ -239,6 +239,24 @@ pub fn example_path(name: &str) -> PathBuf {
     path
 }
 
+/// The path of the built `webhook` binary (`target/<profile>/webhook`), which `cargo test
+/// --workspace --all-targets` builds with the tests; panics, saying how to build it, if absent.
+pub fn webhook_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary lives in target/<profile>/deps");
+    let path = profile_dir.join(format!("webhook{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "the webhook binary {} is missing: run the tests with `cargo test --workspace \
+         --all-targets` (or build it first: `cargo build -p webhook-cli`)",
+        path.display()
+    );
+    path
+}
+
 /// A running example (`examples/<name>.rs`) bound to `PORT=0` (a free port the OS picks), its
 /// stdout and stderr collected line by line. Killed by PID when dropped.
 pub struct ExampleProcess {

@@ -39,6 +39,10 @@ pub enum Command {
     /// Receive deliveries locally: verify each POST, print `valid ...` or `invalid <reason>`,
     /// answer 200 or the refusal (401, 413, 400).
     Listen(crate::listen::ListenArgs),
+    /// Test a receiver as real senders behave: duplicates, retries, concurrent copies,
+    /// forgeries, huge and slow bodies, idle connections; a table of passes and failures, with
+    /// advice. Exit 0: every check passed; 1: one failed.
+    Check(Box<crate::check::CheckArgs>),
 }
 
 impl Command {
@@ -51,6 +55,7 @@ impl Command {
             Self::Payload(args) => crate::events::run(args),
             Self::Queue(args) => crate::queue::run(args),
             Self::Listen(args) => crate::listen::run(args),
+            Self::Check(args) => crate::check::run(*args),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod args;
 mod body;
+mod check;
 mod error;
 mod events;
 mod ids;
