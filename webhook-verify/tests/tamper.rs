@@ -141,7 +141,7 @@ fn any_single_bit_flip_of_the_signature_is_refused() {
             // `ts=<10 digits>;h1=` then hex.
             "paddle" => flip_every_bit_of(case, header, hex_letter_after(17)),
             // Bare hex.
-            "dropbox" => flip_every_bit_of(case, header, hex_letter_after(0)),
+            "dropbox" | "discord" => flip_every_bit_of(case, header, hex_letter_after(0)),
             // `t=<10 digits>,v1=` then hex: no flip of the timestamp may verify.
             "stripe" => flip_every_bit_of(case, header, hex_letter_after(16)),
             // `v1,` / `v1a,` then base64, or base64 alone: case-sensitive throughout.
@@ -169,6 +169,8 @@ fn any_single_bit_flip_of_the_timestamp_is_refused() {
             "zoom" => flip_every_bit_of(case, "x-zm-request-timestamp", never),
             "twitch" => flip_every_bit_of(case, "Twitch-Eventsub-Message-Timestamp", never),
             "hubspot" => flip_every_bit_of(case, "X-HubSpot-Request-Timestamp", never),
+            "discord" => flip_every_bit_of(case, "X-Signature-Timestamp", never),
+            "sendgrid" => flip_every_bit_of(case, "X-Twilio-Email-Event-Webhook-Timestamp", never),
             "stripe" | "paddle" => {}
             other => unreachable!("{other}"),
         }

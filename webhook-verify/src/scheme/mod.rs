@@ -57,6 +57,8 @@ providers![
     twilio,
     square,
     hubspot,
+    discord,
+    sendgrid,
 ];
 
 mod shared;
@@ -442,6 +444,20 @@ impl Scheme {
         /// assert!(webhook_verify::Scheme::hubspot().requires_url());
         /// ```
         hubspot => hubspot;
+        /// Discord's interactions: `X-Signature-Ed25519: <hex>`, ed25519 over
+        /// `{X-Signature-Timestamp}{body}`, checked with the application's public key.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::discord().name(), "discord");
+        /// ```
+        discord => discord;
+        /// Twilio SendGrid's signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature`,
+        /// ECDSA P-256/SHA-256 over `{X-Twilio-Email-Event-Webhook-Timestamp}{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::sendgrid().name(), "sendgrid");
+        /// ```
+        sendgrid => sendgrid;
     }
 
     /// The built-in provider behind this scheme (`None` for [`Scheme::custom`]).
@@ -607,6 +623,8 @@ pub(crate) enum VerifyKey {
     Hmac(KeyedMac),
     HmacSha1(KeyedSha1),
     Ed25519(VerifyingKey),
+    /// An ECDSA P-256 public key (SendGrid).
+    P256(p256::ecdsa::VerifyingKey),
     /// The SHA-256 of a shared token (GitLab), compared in constant time.
     TokenDigest([u8; crate::mac::TAG_LEN]),
 }
@@ -616,6 +634,8 @@ pub(crate) enum SignKey {
     Hmac(KeyedMac),
     HmacSha1(KeyedSha1),
     Ed25519(Box<ed25519_dalek::SigningKey>),
+    /// An ECDSA P-256 private key (SendGrid).
+    P256(Box<p256::ecdsa::SigningKey>),
     /// A shared token sent as is (GitLab).
     Token(KeyBytes),
 }
@@ -623,8 +643,8 @@ pub(crate) enum SignKey {
 /// How many signatures one delivery may carry; more is refused before any MAC is computed.
 pub(crate) const MAX_SIGNATURES: usize = 16;
 
-/// Largest decoded signature (ed25519).
-const MAX_SIGNATURE_LEN: usize = 64;
+/// Largest decoded signature (a DER ECDSA P-256 signature: 72 bytes).
+const MAX_SIGNATURE_LEN: usize = 72;
 
 /// Which algorithm a candidate signature claims.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -632,6 +652,8 @@ pub(crate) enum Alg {
     HmacSha256,
     HmacSha1,
     Ed25519,
+    /// ECDSA P-256 with SHA-256, DER encoded (8 to 72 bytes).
+    EcdsaP256,
 }
 
 /// One decoded candidate signature, on the stack.
@@ -704,12 +726,13 @@ impl Candidates {
                 .decode_slice(encoded, &mut slot.bytes)
                 .map_err(|_| bad())?,
         };
-        let expected = match alg {
-            Alg::HmacSha256 => crate::mac::TAG_LEN,
-            Alg::HmacSha1 => crate::mac::SHA1_TAG_LEN,
-            Alg::Ed25519 => ed25519_dalek::SIGNATURE_LENGTH,
+        let fits = match alg {
+            Alg::HmacSha256 => len == crate::mac::TAG_LEN,
+            Alg::HmacSha1 => len == crate::mac::SHA1_TAG_LEN,
+            Alg::Ed25519 => len == ed25519_dalek::SIGNATURE_LENGTH,
+            Alg::EcdsaP256 => (8..=MAX_SIGNATURE_LEN).contains(&len),
         };
-        if len != expected {
+        if !fits {
             return Err(bad());
         }
         slot.alg = alg;
@@ -775,6 +798,13 @@ pub(crate) fn find_match(
                     found |= matched;
                 }
             }
+            VerifyKey::P256(public) => {
+                for candidate in candidates.of(Alg::EcdsaP256) {
+                    let matched = Choice::from(u8::from(p256_matches(public, signed, candidate)));
+                    index.conditional_assign(&i, matched & !found);
+                    found |= matched;
+                }
+            }
         }
     }
     if bool::from(found) {
@@ -795,6 +825,18 @@ fn ed25519_matches(public: &VerifyingKey, signed: &[&[u8]], candidate: &Candidat
         stream.update(part);
     }
     stream.finalize_and_verify().is_ok()
+}
+
+fn p256_matches(
+    public: &p256::ecdsa::VerifyingKey,
+    signed: &[&[u8]],
+    candidate: &Candidate,
+) -> bool {
+    use p256::ecdsa::signature::MultipartVerifier as _;
+    let Ok(signature) = p256::ecdsa::Signature::from_der(candidate.bytes()) else {
+        return false;
+    };
+    public.multipart_verify(signed, &signature).is_ok()
 }
 
 /// Text of a header value, or the typed error.

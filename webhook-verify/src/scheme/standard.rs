@@ -251,7 +251,7 @@ fn sign(
                     BASE64.encode(key.sign(&content).to_bytes())
                 ))
             }
-            SignKey::HmacSha1(_) | SignKey::Token(_) => None,
+            SignKey::HmacSha1(_) | SignKey::Token(_) | SignKey::P256(_) => None,
         })
         .collect();
     Ok(vec![
