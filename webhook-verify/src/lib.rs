@@ -16,6 +16,7 @@
     reason = "header names are passed as &Cow so errors can clone a borrowed name without allocating"
 )]
 
+mod certificate;
 mod clock;
 pub mod envelope;
 mod error;
@@ -32,6 +33,7 @@ mod timestamp;
 mod verified;
 mod verifier;
 
+pub use certificate::{Certificate, CertificateSource, GivenCertificate, TEST_CERTIFICATE_PEM};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use headers::HeaderSource;

@@ -9,8 +9,8 @@ use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
 use crate::{
-    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request, Scheme, Secret,
-    Verified, VerifyError,
+    CertificateSource, Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request,
+    Scheme, Secret, Verified, VerifyError,
 };
 
 /// Checks that a delivery was signed by the sender, over the raw body bytes.
@@ -40,6 +40,7 @@ struct Inner {
     body_limit: usize,
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
+    certificates: Option<Arc<dyn CertificateSource>>,
 }
 
 impl Verifier {
@@ -76,6 +77,7 @@ impl Verifier {
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             public_url: None,
+            certificates: None,
         }
     }
 
@@ -196,6 +198,7 @@ impl Verifier {
             headers: &source,
             body,
             request,
+            certificates: inner.certificates.as_deref(),
         })
     }
 
@@ -277,6 +280,7 @@ pub struct VerifierBuilder {
     body_limit: usize,
     body_timeout: Duration,
     public_url: Option<PublicUrl>,
+    certificates: Option<Arc<dyn CertificateSource>>,
 }
 
 impl VerifierBuilder {
@@ -381,6 +385,26 @@ impl VerifierBuilder {
         self
     }
 
+    /// Where the signing certificates that deliveries name come from, for the schemes that use
+    /// them (`paypal`, `sns`: [`Scheme::uses_certificates`]): required by them, ignored by the
+    /// others. See [`CertificateSource`].
+    ///
+    /// ```
+    /// use webhook_verify::{GivenCertificate, Scheme, Verifier, VerifyError, TEST_CERTIFICATE_PEM};
+    /// let unset = Verifier::builder(Scheme::paypal()).secret("WH-1").build();
+    /// assert!(matches!(unset, Err(VerifyError::MissingCertificates { scheme: "paypal" })));
+    /// let set = Verifier::builder(Scheme::paypal())
+    ///     .secret("WH-1")
+    ///     .certificates(GivenCertificate::from_pem(TEST_CERTIFICATE_PEM)?)
+    ///     .build();
+    /// assert!(set.is_ok());
+    /// # Ok::<(), VerifyError>(())
+    /// ```
+    pub fn certificates(mut self, source: impl CertificateSource + 'static) -> Self {
+        self.certificates = Some(Arc::new(source));
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
     /// signs the URL without a [`public_url`](Self::public_url) is
     /// [`VerifyError::MissingRequestUrl`].
@@ -398,7 +422,7 @@ impl VerifierBuilder {
         if !self.tolerance_set {
             self.time.tolerance = Some(self.scheme.default_tolerance());
         }
-        if self.secrets.is_empty() {
+        if self.secrets.is_empty() && !self.scheme.secret_optional() {
             return Err(VerifyError::NoSecret);
         }
         let keys = self
@@ -411,6 +435,11 @@ impl VerifierBuilder {
                 scheme: self.scheme.name(),
             });
         }
+        if self.scheme.uses_certificates() && self.certificates.is_none() {
+            return Err(VerifyError::MissingCertificates {
+                scheme: self.scheme.name(),
+            });
+        }
         Ok(Verifier(Arc::new(Inner {
             scheme: self.scheme,
             keys,
@@ -418,6 +447,7 @@ impl VerifierBuilder {
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
             public_url: self.public_url,
+            certificates: self.certificates,
         })))
     }
 }

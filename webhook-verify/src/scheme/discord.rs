@@ -39,6 +39,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -40,6 +40,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -42,6 +42,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify: |input| DEFAULT.verify(input),
         sign: |input| Ok(Signed::headers(DEFAULT.sign(input.keys, input.body))),

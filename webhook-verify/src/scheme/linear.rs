@@ -33,6 +33,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: secs(60),
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -59,6 +59,8 @@ providers![
     hubspot,
     discord,
     sendgrid,
+    paypal,
+    sns,
 ];
 
 mod shared;
@@ -96,7 +98,20 @@ pub struct Provider {
     pub timestamped: bool,
     /// The tolerance the provider documents (300 s when it documents none).
     pub default_tolerance: Duration,
+    /// How the scheme's signing certificate is named, for the schemes that use one.
+    pub(crate) certificates: Option<CertificateRule>,
     pub(crate) ops: Ops,
+}
+
+/// A scheme whose signatures are checked with a certificate the delivery names by URL.
+#[derive(Clone, Copy)]
+pub(crate) struct CertificateRule {
+    /// `true` for an `https` URL on the provider's own hosts; any other is refused before the
+    /// [`CertificateSource`](crate::CertificateSource) is asked.
+    pub(crate) url_allowed: fn(&str) -> bool,
+    /// The certificate alone authenticates a delivery, so a verifier may have no secret (SNS:
+    /// secrets, when given, are the topics accepted).
+    pub(crate) secret_optional: bool,
 }
 
 impl fmt::Debug for Provider {
@@ -114,9 +129,31 @@ pub(crate) struct Input<'a, 'h> {
     pub(crate) headers: &'a dyn Lookup<'h>,
     pub(crate) body: &'a [u8],
     pub(crate) request: Option<&'a Request<'a>>,
+    pub(crate) certificates: Option<&'a dyn crate::CertificateSource>,
 }
 
 impl Input<'_, '_> {
+    /// The certificate at `url` after the scheme's URL rule: `Ok(None)` when the URL is refused
+    /// (the caller names the field), [`VerifyError::CertificateUnavailable`] when the source does
+    /// not have it now.
+    pub(crate) fn certificate(
+        &self,
+        rule: &CertificateRule,
+        scheme: &'static str,
+        url: &str,
+    ) -> Result<Option<std::sync::Arc<crate::Certificate>>, VerifyError> {
+        if !(rule.url_allowed)(url) {
+            return Ok(None);
+        }
+        let source = self
+            .certificates
+            .ok_or(VerifyError::MissingCertificates { scheme })?;
+        source
+            .certificate(url)
+            .map(Some)
+            .ok_or(VerifyError::CertificateUnavailable)
+    }
+
     /// The request, or the configuration error of a URL-signed scheme used without one.
     pub(crate) fn request(&self, scheme: &'static str) -> Result<&Request<'_>, VerifyError> {
         self.request
@@ -458,6 +495,21 @@ impl Scheme {
         /// assert_eq!(webhook_verify::Scheme::sendgrid().name(), "sendgrid");
         /// ```
         sendgrid => sendgrid;
+        /// PayPal's webhooks: RSA SHA-256 over
+        /// `{transmission id}|{time}|{webhook id}|{CRC32 of the body}` with the certificate at
+        /// `PAYPAL-CERT-URL` (see [`VerifierBuilder::certificates`](crate::VerifierBuilder::certificates)).
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::paypal().uses_certificates());
+        /// ```
+        paypal => paypal;
+        /// Amazon SNS's HTTP(S) deliveries: the JSON body's `Signature`, RSA (SHA-1 or SHA-256)
+        /// over the message's canonical string, with the certificate at `SigningCertURL`.
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::sns().uses_certificates());
+        /// ```
+        sns => sns;
     }
 
     /// The built-in provider behind this scheme (`None` for [`Scheme::custom`]).
@@ -494,6 +546,40 @@ impl Scheme {
     /// ```
     pub fn requires_url(&self) -> bool {
         self.provider().is_some_and(|p| p.requires_url)
+    }
+
+    /// `true` when the scheme checks signatures with a certificate the delivery names by URL
+    /// (`paypal`, `sns`): configure [`VerifierBuilder::certificates`](crate::VerifierBuilder::certificates).
+    ///
+    /// ```
+    /// assert!(webhook_verify::Scheme::sns().uses_certificates());
+    /// assert!(!webhook_verify::Scheme::stripe().uses_certificates());
+    /// ```
+    pub fn uses_certificates(&self) -> bool {
+        self.provider().is_some_and(|p| p.certificates.is_some())
+    }
+
+    /// `true` when `url` is one this scheme's deliveries may name their certificate by: `https`
+    /// on the provider's own hosts (PayPal's API hosts, `sns.<region>.amazonaws.com`). A
+    /// certificate fetcher fetches nothing else.
+    ///
+    /// ```
+    /// use webhook_verify::Scheme;
+    /// assert!(Scheme::paypal().certificate_url_allowed("https://api.paypal.com/v1/notifications/certs/CERT-1"));
+    /// assert!(!Scheme::paypal().certificate_url_allowed("https://example.com/cert.pem"));
+    /// ```
+    pub fn certificate_url_allowed(&self, url: &str) -> bool {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .is_some_and(|rule| (rule.url_allowed)(url))
+    }
+
+    /// `true` when a verifier of this scheme needs no secret (`sns`: the certificate alone
+    /// authenticates a delivery).
+    pub(crate) fn secret_optional(&self) -> bool {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .is_some_and(|rule| rule.secret_optional)
     }
 
     /// `true` when the scheme signs a timestamp and holds it to a tolerance.
@@ -625,6 +711,8 @@ pub(crate) enum VerifyKey {
     Ed25519(VerifyingKey),
     /// An ECDSA P-256 public key (SendGrid).
     P256(p256::ecdsa::VerifyingKey),
+    /// A value the signed content must hold (PayPal's webhook id, an SNS topic ARN).
+    Name(String),
     /// The SHA-256 of a shared token (GitLab), compared in constant time.
     TokenDigest([u8; crate::mac::TAG_LEN]),
 }
@@ -636,6 +724,8 @@ pub(crate) enum SignKey {
     Ed25519(Box<ed25519_dalek::SigningKey>),
     /// An ECDSA P-256 private key (SendGrid).
     P256(Box<p256::ecdsa::SigningKey>),
+    /// A value to sign with the test key (PayPal's webhook id, an SNS topic ARN).
+    Name(String),
     /// A shared token sent as is (GitLab).
     Token(KeyBytes),
 }
@@ -789,7 +879,7 @@ pub(crate) fn find_match(
                     found |= matched;
                 }
             }
-            VerifyKey::TokenDigest(_) => {}
+            VerifyKey::TokenDigest(_) | VerifyKey::Name(_) => {}
             VerifyKey::Ed25519(public) => {
                 for candidate in candidates.of(Alg::Ed25519) {
                     let matched =

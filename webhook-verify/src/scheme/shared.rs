@@ -40,6 +40,7 @@ impl BodyHmac {
             requires_url: false,
             timestamped: false,
             default_tolerance: DEFAULT_TOLERANCE,
+            certificates: None,
             ops: Ops {
                 verify: self.verify,
                 sign: self.sign,

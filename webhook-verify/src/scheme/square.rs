@@ -34,6 +34,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: true,
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -45,6 +45,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify,
         sign: |input| sign(input.keys, input.id, input.timestamp, input.body).map(Signed::headers),
@@ -251,7 +252,7 @@ fn sign(
                     BASE64.encode(key.sign(&content).to_bytes())
                 ))
             }
-            SignKey::HmacSha1(_) | SignKey::Token(_) | SignKey::P256(_) => None,
+            SignKey::HmacSha1(_) | SignKey::Token(_) | SignKey::P256(_) | SignKey::Name(_) => None,
         })
         .collect();
     Ok(vec![

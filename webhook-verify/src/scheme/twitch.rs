@@ -44,6 +44,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: secs(600),
+    certificates: None,
     ops: Ops {
         verify,
         sign,

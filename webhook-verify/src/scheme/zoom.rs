@@ -27,6 +27,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
+    certificates: None,
     ops: Ops {
         verify: |input| RULE.verify(input),
         sign: |input| RULE.sign(input),

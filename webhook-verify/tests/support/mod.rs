@@ -55,7 +55,7 @@ pub struct Case {
     pub default_tolerance: i64,
 }
 
-pub const CASES: [Case; 17] = [
+pub const CASES: [Case; 18] = [
     Case {
         label: "hmac-sha256",
         scheme: Scheme::hmac_sha256,
@@ -251,6 +251,17 @@ pub const CASES: [Case; 17] = [
         signed_id_header: None,
         default_tolerance: 300,
     },
+    Case {
+        label: "paypal",
+        scheme: Scheme::paypal,
+        sign_secret: "1JE4291016473214C",
+        verify_secret: "1JE4291016473214C",
+        decoys: ["WH-OLD-4291016473214C", "WH-OLDER"],
+        timestamped: true,
+        signs_id: true,
+        signed_id_header: Some("PAYPAL-TRANSMISSION-ID"),
+        default_tolerance: 300,
+    },
 ];
 impl Case {
     /// A builder for this scheme with a clock frozen at `now` (no secret yet); the URL-signed
@@ -259,6 +270,7 @@ impl Case {
         Verifier::builder((self.scheme)())
             .clock(FixedClock(now))
             .public_url(webhook_verify::PublicUrl::PerRequest)
+            .certificates(test_certificate())
     }
 
     /// A verifier with this case's key alone, its clock frozen at `now`.
@@ -297,14 +309,20 @@ impl Case {
             "hubspot" => "X-HubSpot-Signature-v3",
             "discord" => "X-Signature-Ed25519",
             "sendgrid" => "X-Twilio-Email-Event-Webhook-Signature",
+            "paypal" => "PAYPAL-TRANSMISSION-SIG",
             other => unreachable!("{other}"),
         }
     }
 }
 
 /// Every built-in scheme is a case here, or is covered by its own tests (the ones that parse
-/// the body: `mailgun`, `linear`, `twilio`'s form parameters).
-pub const OWN_TESTS: [&str; 3] = ["mailgun", "linear", "twilio"];
+/// the body: `mailgun`, `linear`, `twilio`'s form parameters, `sns`'s JSON message).
+pub const OWN_TESTS: [&str; 4] = ["mailgun", "linear", "twilio", "sns"];
+
+/// The crate's test certificate, which `Signer` signs `paypal` and `sns` deliveries with.
+pub fn test_certificate() -> webhook_verify::GivenCertificate {
+    webhook_verify::GivenCertificate::from_pem(webhook_verify::TEST_CERTIFICATE_PEM).unwrap()
+}
 
 /// The pairs as an `http::HeaderMap`.
 pub fn header_map(pairs: &[(String, String)]) -> http::HeaderMap {
