@@ -253,8 +253,15 @@ mod tests {
         let other = include_str!("../tests/data/other-cert.pem");
         let chain = format!("# leaf\n{TEST_CERTIFICATE_PEM}{other}");
         let first = Certificate::from_pem(&chain).unwrap();
-        assert_eq!(first.key, Certificate::from_pem(TEST_CERTIFICATE_PEM).unwrap().key);
-        for bad in ["", "-----BEGIN CERTIFICATE-----\nAAAA", &TEST_CERTIFICATE_PEM[..200]] {
+        assert_eq!(
+            first.key,
+            Certificate::from_pem(TEST_CERTIFICATE_PEM).unwrap().key
+        );
+        for bad in [
+            "",
+            "-----BEGIN CERTIFICATE-----\nAAAA",
+            &TEST_CERTIFICATE_PEM[..200],
+        ] {
             assert!(matches!(
                 Certificate::from_pem(bad),
                 Err(VerifyError::InvalidCertificate { .. })
