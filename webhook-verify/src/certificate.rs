@@ -61,16 +61,7 @@ impl Certificate {
     /// assert!(webhook_verify::Certificate::from_pem("not a certificate").is_err());
     /// ```
     pub fn from_pem(pem: &str) -> Result<Self, VerifyError> {
-        const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-        const END: &str = "-----END CERTIFICATE-----";
-        let start = pem.find(BEGIN).ok_or(invalid("no PEM CERTIFICATE block"))?;
-        let end = pem[start..]
-            .find(END)
-            .map(|at| start + at + END.len())
-            .ok_or(invalid("the PEM CERTIFICATE block has no end"))?;
-        let (_, der) = x509_cert::der::pem::decode_vec(&pem.as_bytes()[start..end])
-            .map_err(|_| invalid("the PEM CERTIFICATE block does not decode"))?;
-        Self::from_der(&der)
+        Self::from_x509(&parse_pem(pem)?)
     }
 
     /// A DER-encoded X.509 certificate.
@@ -81,6 +72,11 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, VerifyError> {
         let cert = x509_cert::Certificate::from_der(der)
             .map_err(|_| invalid("not a DER X.509 certificate"))?;
+        Self::from_x509(&cert)
+    }
+
+    /// The RSA public key of a parsed certificate.
+    pub(crate) fn from_x509(cert: &x509_cert::Certificate) -> Result<Self, VerifyError> {
         let spki = cert
             .tbs_certificate()
             .subject_public_key_info()
@@ -92,13 +88,27 @@ impl Certificate {
     }
 }
 
+/// The first `CERTIFICATE` block of a PEM file, parsed.
+pub(crate) fn parse_pem(pem: &str) -> Result<x509_cert::Certificate, VerifyError> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let start = pem.find(BEGIN).ok_or(invalid("no PEM CERTIFICATE block"))?;
+    let end = pem[start..]
+        .find(END)
+        .map(|at| start + at + END.len())
+        .ok_or(invalid("the PEM CERTIFICATE block has no end"))?;
+    let (_, der) = x509_cert::der::pem::decode_vec(&pem.as_bytes()[start..end])
+        .map_err(|_| invalid("the PEM CERTIFICATE block does not decode"))?;
+    x509_cert::Certificate::from_der(&der).map_err(|_| invalid("not a DER X.509 certificate"))
+}
+
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Certificate(RSA)")
     }
 }
 
-fn invalid(reason: &'static str) -> VerifyError {
+pub(crate) fn invalid(reason: &'static str) -> VerifyError {
     VerifyError::InvalidCertificate { reason }
 }
 
@@ -123,7 +133,18 @@ fn invalid(reason: &'static str) -> VerifyError {
 pub trait CertificateSource: Send + Sync {
     /// The certificate at `url`, if this source has it now.
     fn certificate(&self, url: &str) -> Option<Arc<Certificate>>;
+
+    /// Makes the certificate at `url` available if it can (a fetching source fetches it when it
+    /// is not cached; a failure leaves [`certificate`](Self::certificate) answering `None`).
+    /// [`Verifier::prepare`](crate::Verifier::prepare) awaits it. By default, nothing to do.
+    fn prefetch<'a>(&'a self, url: &'a str) -> Prefetch<'a> {
+        let _ = url;
+        Box::pin(std::future::ready(()))
+    }
 }
+
+/// What [`CertificateSource::prefetch`] returns: a future, so that this crate needs no runtime.
+pub type Prefetch<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
 /// One certificate the user gives (a PEM file), trusted as given for every allowed URL: for
 /// tests, and for a certificate fetched and checked by hand.

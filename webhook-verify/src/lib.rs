@@ -20,6 +20,8 @@ mod certificate;
 mod clock;
 pub mod envelope;
 mod error;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 mod headers;
 mod mac;
 pub mod receiver;
@@ -33,7 +35,9 @@ mod timestamp;
 mod verified;
 mod verifier;
 
-pub use certificate::{Certificate, CertificateSource, GivenCertificate, TEST_CERTIFICATE_PEM};
+pub use certificate::{
+    Certificate, CertificateSource, GivenCertificate, Prefetch, TEST_CERTIFICATE_PEM,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use headers::HeaderSource;

@@ -202,6 +202,30 @@ impl Verifier {
         })
     }
 
+    /// Makes the signing certificate a delivery names available before it is verified, for the
+    /// schemes that use certificates ([`Scheme::uses_certificates`]): awaits the
+    /// [`CertificateSource`]'s [`prefetch`](CertificateSource::prefetch) of the URL the delivery
+    /// names (when it is one the scheme allows). Does nothing for the other schemes. Adapters
+    /// call it between reading the body and [`verify_http`](Self::verify_http).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// # async fn receive(verifier: Verifier, headers: http::HeaderMap, body: &[u8]) {
+    /// verifier.prepare(&headers, body).await;
+    /// let verified = verifier.verify(&headers, body);
+    /// # }
+    /// ```
+    pub async fn prepare<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) {
+        let inner = &*self.0;
+        let Some(source) = &inner.certificates else {
+            return;
+        };
+        let Some(url) = inner.scheme.certificate_url(&Source(headers), body) else {
+            return;
+        };
+        source.prefetch(&url).await;
+    }
+
     /// The largest body this verifier accepts, in bytes (default [`DEFAULT_BODY_LIMIT`], 2 MiB).
     ///
     /// Adapters read at most this many bytes of a request and refuse a larger one with `413`

@@ -112,6 +112,10 @@ pub(crate) struct CertificateRule {
     /// The certificate alone authenticates a delivery, so a verifier may have no secret (SNS:
     /// secrets, when given, are the topics accepted).
     pub(crate) secret_optional: bool,
+    /// The names a fetched certificate must be issued to (its subject's common name).
+    pub(crate) subjects: &'static [&'static str],
+    /// The certificate URL a delivery names, read without verifying anything.
+    pub(crate) url_in: for<'h> fn(&dyn Lookup<'h>, &[u8]) -> Option<String>,
 }
 
 impl fmt::Debug for Provider {
@@ -572,6 +576,26 @@ impl Scheme {
         self.provider()
             .and_then(|p| p.certificates)
             .is_some_and(|rule| (rule.url_allowed)(url))
+    }
+
+    /// The names a certificate fetched for this scheme must be issued to (its subject's common
+    /// name): `sns.amazonaws.com` for SNS, `messageverificationcerts.paypal.com` (or its sandbox
+    /// name) for PayPal; empty for the schemes without certificates.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Scheme::sns().certificate_subjects(), ["sns.amazonaws.com"]);
+    /// ```
+    pub fn certificate_subjects(&self) -> &'static [&'static str] {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .map_or(&[], |rule| rule.subjects)
+    }
+
+    /// The certificate URL a delivery names, when the scheme uses certificates and the URL is
+    /// one it allows; read without verifying anything (to fetch the certificate first).
+    pub(crate) fn certificate_url(&self, headers: &dyn Lookup<'_>, body: &[u8]) -> Option<String> {
+        let rule = self.provider()?.certificates?;
+        (rule.url_in)(headers, body).filter(|url| (rule.url_allowed)(url))
     }
 
     /// `true` when a verifier of this scheme needs no secret (`sns`: the certificate alone

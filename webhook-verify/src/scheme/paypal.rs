@@ -56,6 +56,14 @@ const RULE: CertificateRule = CertificateRule {
         })
     },
     secret_optional: false,
+    subjects: &[
+        "messageverificationcerts.paypal.com",
+        "messageverificationcerts.sandbox.paypal.com",
+    ],
+    url_in: |headers, _| {
+        let raw = crate::headers::optional(headers, &CERT_URL).ok()??;
+        std::str::from_utf8(raw).ok().map(str::to_owned)
+    },
 };
 
 pub(super) const PROVIDER: Provider = Provider {

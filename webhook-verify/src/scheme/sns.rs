@@ -40,6 +40,15 @@ const TEST_CERT_URL: &str =
 const RULE: CertificateRule = CertificateRule {
     url_allowed: |url| url.ends_with(".pem") && https_url_on(url, sns_host),
     secret_optional: true,
+    subjects: &["sns.amazonaws.com"],
+    url_in: |_, body| {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            #[serde(rename = "SigningCertURL")]
+            url: String,
+        }
+        serde_json::from_slice::<Named>(body).ok().map(|n| n.url)
+    },
 };
 
 /// `sns.<region>.amazonaws.com` or `sns.<region>.amazonaws.com.cn`, the region three or more of
