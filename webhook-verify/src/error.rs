@@ -112,6 +112,26 @@ pub enum VerifyError {
         /// The scheme's name.
         scheme: &'static str,
     },
+    /// The scheme checks signatures with a certificate named in the delivery (PayPal, Amazon
+    /// SNS) but the verifier was given no
+    /// [`CertificateSource`](crate::CertificateSource): a configuration error (`500`).
+    #[error(
+        "scheme {scheme} names its signing certificate by URL: configure VerifierBuilder::certificates"
+    )]
+    MissingCertificates {
+        /// The scheme's name.
+        scheme: &'static str,
+    },
+    /// A certificate could not be used (configuration error, never sent to a sender).
+    #[error("invalid certificate: {reason}")]
+    InvalidCertificate {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The delivery's signing certificate is not available yet (not fetched, or its fetch
+    /// failed): answered `503` with `Retry-After`, so the sender retries.
+    #[error("the signing certificate is not available yet; retry later")]
+    CertificateUnavailable,
 }
 
 impl VerifyError {
@@ -129,6 +149,9 @@ impl VerifyError {
                 | Self::EmptySecret { .. }
                 | Self::MissingSignInput { .. }
                 | Self::MissingRequestUrl { .. }
+                | Self::MissingCertificates { .. }
+                | Self::InvalidCertificate { .. }
+                | Self::CertificateUnavailable
         )
     }
 }

@@ -16,10 +16,13 @@
     reason = "header names are passed as &Cow so errors can clone a borrowed name without allocating"
 )]
 
+mod certificate;
 mod clock;
 pub mod envelope;
 mod error;
 pub mod handshake;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 mod headers;
 mod mac;
 pub mod metrics;
@@ -34,6 +37,9 @@ mod timestamp;
 mod verified;
 mod verifier;
 
+pub use certificate::{
+    Certificate, CertificateSource, GivenCertificate, Prefetch, TEST_CERTIFICATE_PEM,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::VerifyError;
 pub use handshake::{Handshake, Received};

@@ -10,6 +10,7 @@
 //! | body could not be read                             | 400    | `{"error": "request body could not be read"}` |
 //! | body not complete within the body timeout          | 408    | `{"error": "request body was not received in time"}` |
 //! | verifier misconfigured (no secret, bad key)        | 500    | `{"error": "webhook receiver is misconfigured"}` |
+//! | signing certificate not available yet (PayPal, SNS) | 503, `Retry-After: 10` | `{"error": "the signing certificate is not available yet; retry later"}` |
 //!
 //! Later layers (idempotency, queue) add their own answers (200 for a duplicate, 409, 422, 503)
 //! through [`Rejection::new`], so every refusal has the same shape. A 2xx answer (a duplicate of a
@@ -20,6 +21,9 @@ use std::borrow::Cow;
 
 use crate::VerifyError;
 use crate::metrics::Outcome;
+
+/// The `Retry-After` of a delivery whose signing certificate is not available yet, seconds.
+const CERTIFICATE_RETRY_AFTER_SECS: u64 = 10;
 
 /// A refusal: HTTP status, a message for the sender, and optionally when to retry.
 ///
@@ -219,6 +223,8 @@ impl From<VerifyError> for Rejection {
                 reason: "timestamp",
                 ..Self::new(401, err.to_string())
             }
+        } else if err == VerifyError::CertificateUnavailable {
+            Self::new(503, err.to_string()).retry_after(CERTIFICATE_RETRY_AFTER_SECS)
         } else if err.is_request_error() {
             Self::new(401, err.to_string())
         } else {

@@ -10,8 +10,8 @@ use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
 use crate::{
-    Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request, Scheme, Secret,
-    Verified, VerifyError,
+    CertificateSource, Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request,
+    Scheme, Secret, Verified, VerifyError,
 };
 
 /// Checks that a delivery was signed by the sender, over the raw body bytes.
@@ -43,6 +43,7 @@ struct Inner {
     public_url: Option<PublicUrl>,
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
+    certificates: Option<Arc<dyn CertificateSource>>,
 }
 
 impl Verifier {
@@ -81,6 +82,7 @@ impl Verifier {
             public_url: None,
             verify_token: None,
             endpoint: Arc::from(DEFAULT_ENDPOINT),
+            certificates: None,
         }
     }
 
@@ -265,7 +267,32 @@ impl Verifier {
             headers: &source,
             body,
             request,
+            certificates: inner.certificates.as_deref(),
         })
+    }
+
+    /// Makes the signing certificate a delivery names available before it is verified, for the
+    /// schemes that use certificates ([`Scheme::uses_certificates`]): awaits the
+    /// [`CertificateSource`]'s [`prefetch`](CertificateSource::prefetch) of the URL the delivery
+    /// names (when it is one the scheme allows). Does nothing for the other schemes. Adapters
+    /// call it between reading the body and [`verify_http`](Self::verify_http).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// # async fn receive(verifier: Verifier, headers: http::HeaderMap, body: &[u8]) {
+    /// verifier.prepare(&headers, body).await;
+    /// let verified = verifier.verify(&headers, body);
+    /// # }
+    /// ```
+    pub async fn prepare<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) {
+        let inner = &*self.0;
+        let Some(source) = &inner.certificates else {
+            return;
+        };
+        let Some(url) = inner.scheme.certificate_url(&Source(headers), body) else {
+            return;
+        };
+        source.prefetch(&url).await;
     }
 
     /// The largest body this verifier accepts, in bytes (default [`DEFAULT_BODY_LIMIT`], 2 MiB).
@@ -366,6 +393,7 @@ pub struct VerifierBuilder {
     public_url: Option<PublicUrl>,
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
+    certificates: Option<Arc<dyn CertificateSource>>,
 }
 
 /// The `endpoint` label of a verifier given no name: `default`.
@@ -499,6 +527,26 @@ impl VerifierBuilder {
         self
     }
 
+    /// Where the signing certificates that deliveries name come from, for the schemes that use
+    /// them (`paypal`, `sns`: [`Scheme::uses_certificates`]): required by them, ignored by the
+    /// others. See [`CertificateSource`].
+    ///
+    /// ```
+    /// use webhook_verify::{GivenCertificate, Scheme, Verifier, VerifyError, TEST_CERTIFICATE_PEM};
+    /// let unset = Verifier::builder(Scheme::paypal()).secret("WH-1").build();
+    /// assert!(matches!(unset, Err(VerifyError::MissingCertificates { scheme: "paypal" })));
+    /// let set = Verifier::builder(Scheme::paypal())
+    ///     .secret("WH-1")
+    ///     .certificates(GivenCertificate::from_pem(TEST_CERTIFICATE_PEM)?)
+    ///     .build();
+    /// assert!(set.is_ok());
+    /// # Ok::<(), VerifyError>(())
+    /// ```
+    pub fn certificates(mut self, source: impl CertificateSource + 'static) -> Self {
+        self.certificates = Some(Arc::new(source));
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
     /// signs the URL without a [`public_url`](Self::public_url) is
     /// [`VerifyError::MissingRequestUrl`].
@@ -516,7 +564,7 @@ impl VerifierBuilder {
         if !self.tolerance_set {
             self.time.tolerance = Some(self.scheme.default_tolerance());
         }
-        if self.secrets.is_empty() {
+        if self.secrets.is_empty() && !self.scheme.secret_optional() {
             return Err(VerifyError::NoSecret);
         }
         let keys = self
@@ -529,6 +577,11 @@ impl VerifierBuilder {
                 scheme: self.scheme.name(),
             });
         }
+        if self.scheme.uses_certificates() && self.certificates.is_none() {
+            return Err(VerifyError::MissingCertificates {
+                scheme: self.scheme.name(),
+            });
+        }
         Ok(Verifier(Arc::new(Inner {
             scheme: self.scheme,
             keys,
@@ -538,6 +591,7 @@ impl VerifierBuilder {
             public_url: self.public_url,
             verify_token: self.verify_token,
             endpoint: self.endpoint,
+            certificates: self.certificates,
         })))
     }
 }

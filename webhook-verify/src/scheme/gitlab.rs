@@ -41,6 +41,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

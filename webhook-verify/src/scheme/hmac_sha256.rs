@@ -43,6 +43,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: false,
     default_tolerance: DEFAULT_TOLERANCE,
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify: |input| DEFAULT.verify(input),
         sign: |input| Ok(Signed::headers(DEFAULT.sign(input.keys, input.body))),

@@ -34,6 +34,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: secs(60),
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -33,6 +33,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify,
         sign,

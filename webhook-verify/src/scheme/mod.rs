@@ -57,6 +57,10 @@ providers![
     twilio,
     square,
     hubspot,
+    discord,
+    sendgrid,
+    paypal,
+    sns,
 ];
 
 mod shared;
@@ -96,7 +100,24 @@ pub struct Provider {
     pub default_tolerance: Duration,
     /// The provider's endpoint check, when it has one (see [`handshake`](crate::handshake)).
     pub(crate) handshake: Option<crate::handshake::Rule>,
+    /// How the scheme's signing certificate is named, for the schemes that use one.
+    pub(crate) certificates: Option<CertificateRule>,
     pub(crate) ops: Ops,
+}
+
+/// A scheme whose signatures are checked with a certificate the delivery names by URL.
+#[derive(Clone, Copy)]
+pub(crate) struct CertificateRule {
+    /// `true` for an `https` URL on the provider's own hosts; any other is refused before the
+    /// [`CertificateSource`](crate::CertificateSource) is asked.
+    pub(crate) url_allowed: fn(&str) -> bool,
+    /// The certificate alone authenticates a delivery, so a verifier may have no secret (SNS:
+    /// secrets, when given, are the topics accepted).
+    pub(crate) secret_optional: bool,
+    /// The names a fetched certificate must be issued to (its subject's common name).
+    pub(crate) subjects: &'static [&'static str],
+    /// The certificate URL a delivery names, read without verifying anything.
+    pub(crate) url_in: for<'h> fn(&dyn Lookup<'h>, &[u8]) -> Option<String>,
 }
 
 impl fmt::Debug for Provider {
@@ -122,9 +143,31 @@ pub(crate) struct Input<'a, 'h> {
     pub(crate) headers: &'a dyn Lookup<'h>,
     pub(crate) body: &'a [u8],
     pub(crate) request: Option<&'a Request<'a>>,
+    pub(crate) certificates: Option<&'a dyn crate::CertificateSource>,
 }
 
 impl Input<'_, '_> {
+    /// The certificate at `url` after the scheme's URL rule: `Ok(None)` when the URL is refused
+    /// (the caller names the field), [`VerifyError::CertificateUnavailable`] when the source does
+    /// not have it now.
+    pub(crate) fn certificate(
+        &self,
+        rule: &CertificateRule,
+        scheme: &'static str,
+        url: &str,
+    ) -> Result<Option<std::sync::Arc<crate::Certificate>>, VerifyError> {
+        if !(rule.url_allowed)(url) {
+            return Ok(None);
+        }
+        let source = self
+            .certificates
+            .ok_or(VerifyError::MissingCertificates { scheme })?;
+        source
+            .certificate(url)
+            .map(Some)
+            .ok_or(VerifyError::CertificateUnavailable)
+    }
+
     /// The request, or the configuration error of a URL-signed scheme used without one.
     pub(crate) fn request(&self, scheme: &'static str) -> Result<&Request<'_>, VerifyError> {
         self.request
@@ -452,6 +495,35 @@ impl Scheme {
         /// assert!(webhook_verify::Scheme::hubspot().requires_url());
         /// ```
         hubspot => hubspot;
+        /// Discord's interactions: `X-Signature-Ed25519: <hex>`, ed25519 over
+        /// `{X-Signature-Timestamp}{body}`, checked with the application's public key.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::discord().name(), "discord");
+        /// ```
+        discord => discord;
+        /// Twilio SendGrid's signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature`,
+        /// ECDSA P-256/SHA-256 over `{X-Twilio-Email-Event-Webhook-Timestamp}{body}`.
+        ///
+        /// ```
+        /// assert_eq!(webhook_verify::Scheme::sendgrid().name(), "sendgrid");
+        /// ```
+        sendgrid => sendgrid;
+        /// PayPal's webhooks: RSA SHA-256 over
+        /// `{transmission id}|{time}|{webhook id}|{CRC32 of the body}` with the certificate at
+        /// `PAYPAL-CERT-URL` (see [`VerifierBuilder::certificates`](crate::VerifierBuilder::certificates)).
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::paypal().uses_certificates());
+        /// ```
+        paypal => paypal;
+        /// Amazon SNS's HTTP(S) deliveries: the JSON body's `Signature`, RSA (SHA-1 or SHA-256)
+        /// over the message's canonical string, with the certificate at `SigningCertURL`.
+        ///
+        /// ```
+        /// assert!(webhook_verify::Scheme::sns().uses_certificates());
+        /// ```
+        sns => sns;
     }
 
     /// The built-in provider behind this scheme (`None` for [`Scheme::custom`]).
@@ -488,6 +560,60 @@ impl Scheme {
     /// ```
     pub fn requires_url(&self) -> bool {
         self.provider().is_some_and(|p| p.requires_url)
+    }
+
+    /// `true` when the scheme checks signatures with a certificate the delivery names by URL
+    /// (`paypal`, `sns`): configure [`VerifierBuilder::certificates`](crate::VerifierBuilder::certificates).
+    ///
+    /// ```
+    /// assert!(webhook_verify::Scheme::sns().uses_certificates());
+    /// assert!(!webhook_verify::Scheme::stripe().uses_certificates());
+    /// ```
+    pub fn uses_certificates(&self) -> bool {
+        self.provider().is_some_and(|p| p.certificates.is_some())
+    }
+
+    /// `true` when `url` is one this scheme's deliveries may name their certificate by: `https`
+    /// on the provider's own hosts (PayPal's API hosts, `sns.<region>.amazonaws.com`). A
+    /// certificate fetcher fetches nothing else.
+    ///
+    /// ```
+    /// use webhook_verify::Scheme;
+    /// assert!(Scheme::paypal().certificate_url_allowed("https://api.paypal.com/v1/notifications/certs/CERT-1"));
+    /// assert!(!Scheme::paypal().certificate_url_allowed("https://example.com/cert.pem"));
+    /// ```
+    pub fn certificate_url_allowed(&self, url: &str) -> bool {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .is_some_and(|rule| (rule.url_allowed)(url))
+    }
+
+    /// The names a certificate fetched for this scheme must be issued to (its subject's common
+    /// name): `sns.amazonaws.com` for SNS, `messageverificationcerts.paypal.com` (or its sandbox
+    /// name) for PayPal; empty for the schemes without certificates.
+    ///
+    /// ```
+    /// assert_eq!(webhook_verify::Scheme::sns().certificate_subjects(), ["sns.amazonaws.com"]);
+    /// ```
+    pub fn certificate_subjects(&self) -> &'static [&'static str] {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .map_or(&[], |rule| rule.subjects)
+    }
+
+    /// The certificate URL a delivery names, when the scheme uses certificates and the URL is
+    /// one it allows; read without verifying anything (to fetch the certificate first).
+    pub(crate) fn certificate_url(&self, headers: &dyn Lookup<'_>, body: &[u8]) -> Option<String> {
+        let rule = self.provider()?.certificates?;
+        (rule.url_in)(headers, body).filter(|url| (rule.url_allowed)(url))
+    }
+
+    /// `true` when a verifier of this scheme needs no secret (`sns`: the certificate alone
+    /// authenticates a delivery).
+    pub(crate) fn secret_optional(&self) -> bool {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .is_some_and(|rule| rule.secret_optional)
     }
 
     /// `true` when the scheme signs a timestamp and holds it to a tolerance.
@@ -617,6 +743,10 @@ pub(crate) enum VerifyKey {
     Hmac(KeyedMac),
     HmacSha1(KeyedSha1),
     Ed25519(VerifyingKey),
+    /// An ECDSA P-256 public key (SendGrid).
+    P256(p256::ecdsa::VerifyingKey),
+    /// A value the signed content must hold (PayPal's webhook id, an SNS topic ARN).
+    Name(String),
     /// The SHA-256 of a shared token (GitLab), compared in constant time.
     TokenDigest([u8; crate::mac::TAG_LEN]),
 }
@@ -626,6 +756,10 @@ pub(crate) enum SignKey {
     Hmac(KeyedMac),
     HmacSha1(KeyedSha1),
     Ed25519(Box<ed25519_dalek::SigningKey>),
+    /// An ECDSA P-256 private key (SendGrid).
+    P256(Box<p256::ecdsa::SigningKey>),
+    /// A value to sign with the test key (PayPal's webhook id, an SNS topic ARN).
+    Name(String),
     /// A shared token sent as is (GitLab).
     Token(KeyBytes),
 }
@@ -633,8 +767,8 @@ pub(crate) enum SignKey {
 /// How many signatures one delivery may carry; more is refused before any MAC is computed.
 pub(crate) const MAX_SIGNATURES: usize = 16;
 
-/// Largest decoded signature (ed25519).
-const MAX_SIGNATURE_LEN: usize = 64;
+/// Largest decoded signature (a DER ECDSA P-256 signature: 72 bytes).
+const MAX_SIGNATURE_LEN: usize = 72;
 
 /// Which algorithm a candidate signature claims.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -642,6 +776,8 @@ pub(crate) enum Alg {
     HmacSha256,
     HmacSha1,
     Ed25519,
+    /// ECDSA P-256 with SHA-256, DER encoded (8 to 72 bytes).
+    EcdsaP256,
 }
 
 /// One decoded candidate signature, on the stack.
@@ -714,12 +850,13 @@ impl Candidates {
                 .decode_slice(encoded, &mut slot.bytes)
                 .map_err(|_| bad())?,
         };
-        let expected = match alg {
-            Alg::HmacSha256 => crate::mac::TAG_LEN,
-            Alg::HmacSha1 => crate::mac::SHA1_TAG_LEN,
-            Alg::Ed25519 => ed25519_dalek::SIGNATURE_LENGTH,
+        let fits = match alg {
+            Alg::HmacSha256 => len == crate::mac::TAG_LEN,
+            Alg::HmacSha1 => len == crate::mac::SHA1_TAG_LEN,
+            Alg::Ed25519 => len == ed25519_dalek::SIGNATURE_LENGTH,
+            Alg::EcdsaP256 => (8..=MAX_SIGNATURE_LEN).contains(&len),
         };
-        if len != expected {
+        if !fits {
             return Err(bad());
         }
         slot.alg = alg;
@@ -776,11 +913,18 @@ pub(crate) fn find_match(
                     found |= matched;
                 }
             }
-            VerifyKey::TokenDigest(_) => {}
+            VerifyKey::TokenDigest(_) | VerifyKey::Name(_) => {}
             VerifyKey::Ed25519(public) => {
                 for candidate in candidates.of(Alg::Ed25519) {
                     let matched =
                         Choice::from(u8::from(ed25519_matches(public, signed, candidate)));
+                    index.conditional_assign(&i, matched & !found);
+                    found |= matched;
+                }
+            }
+            VerifyKey::P256(public) => {
+                for candidate in candidates.of(Alg::EcdsaP256) {
+                    let matched = Choice::from(u8::from(p256_matches(public, signed, candidate)));
                     index.conditional_assign(&i, matched & !found);
                     found |= matched;
                 }
@@ -805,6 +949,18 @@ fn ed25519_matches(public: &VerifyingKey, signed: &[&[u8]], candidate: &Candidat
         stream.update(part);
     }
     stream.finalize_and_verify().is_ok()
+}
+
+fn p256_matches(
+    public: &p256::ecdsa::VerifyingKey,
+    signed: &[&[u8]],
+    candidate: &Candidate,
+) -> bool {
+    use p256::ecdsa::signature::MultipartVerifier as _;
+    let Ok(signature) = p256::ecdsa::Signature::from_der(candidate.bytes()) else {
+        return false;
+    };
+    public.multipart_verify(signed, &signature).is_ok()
 }
 
 /// Text of a header value, or the typed error.

@@ -23,6 +23,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: secs(5),
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify: |input| RULE.verify(input),
         sign: |input| RULE.sign(input),

@@ -41,6 +41,7 @@ impl BodyHmac {
             timestamped: false,
             default_tolerance: DEFAULT_TOLERANCE,
             handshake: None,
+            certificates: None,
             ops: Ops {
                 verify: self.verify,
                 sign: self.sign,

@@ -33,6 +33,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
     handshake: Some(Rule::Signed(url_verification)),
+    certificates: None,
     ops: Ops {
         verify: |input| RULE.verify(input),
         sign: |input| RULE.sign(input),

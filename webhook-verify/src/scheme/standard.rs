@@ -46,6 +46,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
     handshake: None,
+    certificates: None,
     ops: Ops {
         verify,
         sign: |input| sign(input.keys, input.id, input.timestamp, input.body).map(Signed::headers),
@@ -252,7 +253,7 @@ fn sign(
                     BASE64.encode(key.sign(&content).to_bytes())
                 ))
             }
-            SignKey::HmacSha1(_) | SignKey::Token(_) => None,
+            SignKey::HmacSha1(_) | SignKey::Token(_) | SignKey::P256(_) | SignKey::Name(_) => None,
         })
         .collect();
     Ok(vec![

@@ -50,6 +50,7 @@ pub(super) const PROVIDER: Provider = Provider {
     timestamped: true,
     default_tolerance: secs(600),
     handshake: Some(Rule::Signed(callback_verification)),
+    certificates: None,
     ops: Ops {
         verify,
         sign,

@@ -17,6 +17,26 @@ pub const NOW: i64 = 1_700_000_000;
 pub const WHSK: &str = "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
 pub const WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
+// RFC 8032 test key 1 as Discord keys (seed and public key; the public key), and RFC 8032 test
+// keys 2 and 3's public keys as decoys.
+pub const DISCORD_PRIVATE: &str = concat!(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+);
+pub const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+pub const DISCORD_DECOYS: [&str; 2] = [
+    "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+];
+// A P-256 test key (openssl ecparam -name prime256v1 -genkey), base64 DER PKCS#8 and SPKI; the
+// decoys are the two public keys of SendGrid's published example.
+pub const SENDGRID_PRIVATE: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oYiYKfMYuHwzD0QW/TocNDaNQCzVz7W4hPH6UbFsXKhRANCAARnxu9SFS3Q3lSOzwOGM6TluRQehoNsMd47tsnU1Ocd/2cfoA8JxFhDQtEU5Mv2hr8S7R+BpReCZi80M/hAcsRZ";
+pub const SENDGRID_PUBLIC: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ8bvUhUt0N5Ujs8DhjOk5bkUHoaDbDHeO7bJ1NTnHf9nH6APCcRYQ0LRFOTL9oa/Eu0fgaUXgmYvNDP4QHLEWQ==";
+pub const SENDGRID_DECOYS: [&str; 2] = [
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==",
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==",
+];
+
 /// One scheme as a test case: the secret that signs, the key that verifies, and other keys of the
 /// same kind to configure alongside it (rotation).
 pub struct Case {
@@ -35,7 +55,7 @@ pub struct Case {
     pub default_tolerance: i64,
 }
 
-pub const CASES: [Case; 15] = [
+pub const CASES: [Case; 18] = [
     Case {
         label: "hmac-sha256",
         scheme: Scheme::hmac_sha256,
@@ -209,6 +229,39 @@ pub const CASES: [Case; 15] = [
         signed_id_header: None,
         default_tolerance: 300,
     },
+    Case {
+        label: "discord",
+        scheme: Scheme::discord,
+        sign_secret: DISCORD_PRIVATE,
+        verify_secret: DISCORD_PUBLIC,
+        decoys: DISCORD_DECOYS,
+        timestamped: true,
+        signs_id: false,
+        signed_id_header: None,
+        default_tolerance: 300,
+    },
+    Case {
+        label: "sendgrid",
+        scheme: Scheme::sendgrid,
+        sign_secret: SENDGRID_PRIVATE,
+        verify_secret: SENDGRID_PUBLIC,
+        decoys: SENDGRID_DECOYS,
+        timestamped: true,
+        signs_id: false,
+        signed_id_header: None,
+        default_tolerance: 300,
+    },
+    Case {
+        label: "paypal",
+        scheme: Scheme::paypal,
+        sign_secret: "1JE4291016473214C",
+        verify_secret: "1JE4291016473214C",
+        decoys: ["WH-OLD-4291016473214C", "WH-OLDER"],
+        timestamped: true,
+        signs_id: true,
+        signed_id_header: Some("PAYPAL-TRANSMISSION-ID"),
+        default_tolerance: 300,
+    },
 ];
 impl Case {
     /// A builder for this scheme with a clock frozen at `now` (no secret yet); the URL-signed
@@ -217,6 +270,7 @@ impl Case {
         Verifier::builder((self.scheme)())
             .clock(FixedClock(now))
             .public_url(webhook_verify::PublicUrl::PerRequest)
+            .certificates(test_certificate())
     }
 
     /// A verifier with this case's key alone, its clock frozen at `now`.
@@ -253,14 +307,22 @@ impl Case {
             "gitlab" => "X-Gitlab-Token",
             "square" => "x-square-hmacsha256-signature",
             "hubspot" => "X-HubSpot-Signature-v3",
+            "discord" => "X-Signature-Ed25519",
+            "sendgrid" => "X-Twilio-Email-Event-Webhook-Signature",
+            "paypal" => "PAYPAL-TRANSMISSION-SIG",
             other => unreachable!("{other}"),
         }
     }
 }
 
 /// Every built-in scheme is a case here, or is covered by its own tests (the ones that parse
-/// the body: `mailgun`, `linear`, `twilio`'s form parameters).
-pub const OWN_TESTS: [&str; 3] = ["mailgun", "linear", "twilio"];
+/// the body: `mailgun`, `linear`, `twilio`'s form parameters, `sns`'s JSON message).
+pub const OWN_TESTS: [&str; 4] = ["mailgun", "linear", "twilio", "sns"];
+
+/// The crate's test certificate, which `Signer` signs `paypal` and `sns` deliveries with.
+pub fn test_certificate() -> webhook_verify::GivenCertificate {
+    webhook_verify::GivenCertificate::from_pem(webhook_verify::TEST_CERTIFICATE_PEM).unwrap()
+}
 
 /// The pairs as an `http::HeaderMap`.
 pub fn header_map(pairs: &[(String, String)]) -> http::HeaderMap {
