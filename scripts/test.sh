@@ -22,4 +22,6 @@ cargo build --workspace --examples
 cargo test --workspace --all-targets
 # rediss:// (Redis over TLS) against a TLS-only redis-server: the optional `tls` feature.
 cargo test -p webhook-idempotency -p webhook-queue --features tls
+# The certificate fetcher (optional `fetch` feature of webhook-verify) against a local HTTPS server.
+cargo test -p webhook-verify --features fetch --test fetch
 cargo test --workspace --doc

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use http::{HeaderName, HeaderValue};
-use webhook_verify::{Scheme, UnknownScheme, VerifierBuilder};
+use webhook_verify::{GivenCertificate, Scheme, UnknownScheme, VerifierBuilder};
 
 use crate::error::CliError;
 
@@ -91,6 +91,35 @@ pub fn scheme_help() -> String {
         }
     }
     text
+}
+
+/// `--cert-file`: the signing certificate of the schemes that name one by URL (paypal, sns).
+#[derive(Args)]
+pub struct CertArgs {
+    /// The signing certificate (PEM) for paypal and sns, trusted as given whatever URL the
+    /// delivery names (the URL must still be https on the provider's hosts)
+    #[arg(long, value_name = "PEM")]
+    cert_file: Option<PathBuf>,
+}
+
+impl CertArgs {
+    /// The certificate, or a usage error when the scheme needs one and none was given.
+    pub fn certificate(&self, scheme: &Scheme) -> Result<Option<GivenCertificate>, CliError> {
+        let Some(path) = &self.cert_file else {
+            if scheme.uses_certificates() {
+                return Err(CliError::usage(format!(
+                    "scheme {scheme} names its signing certificate by URL: give --cert-file PEM"
+                )));
+            }
+            return Ok(None);
+        };
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            CliError::usage(format!("cannot read --cert-file {}: {e}", path.display()))
+        })?;
+        GivenCertificate::from_pem(&pem)
+            .map(Some)
+            .map_err(|e| CliError::usage(format!("--cert-file {}: {e}", path.display())))
+    }
 }
 
 /// `--url` / `--method`: the request as the sender made it, for the schemes that sign it.

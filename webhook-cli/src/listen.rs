@@ -15,7 +15,7 @@ use clap::Args;
 use webhook_axum::{Webhook, WebhookRejection};
 use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier, VerifierBuilder};
 
-use crate::args::{SchemeArg, ToleranceArgs};
+use crate::args::{CertArgs, SchemeArg, ToleranceArgs};
 use crate::error::CliError;
 use crate::output::{self, printable};
 use crate::secrets::SecretArgs;
@@ -35,6 +35,8 @@ pub struct ListenArgs {
     secrets: SecretArgs,
     #[command(flatten)]
     tolerance: ToleranceArgs,
+    #[command(flatten)]
+    cert: CertArgs,
     /// Refuse a body longer than this many bytes (413), without reading it all.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -55,13 +57,19 @@ pub struct ListenArgs {
 /// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
 /// `invalid <reason>` on stdout per POST, on any path.
 pub fn run(args: ListenArgs) -> Result<(), CliError> {
-    let builder = Verifier::builder(args.scheme.scheme)
-        .secrets(args.secrets.resolve()?)
+    let certificate = args.cert.certificate(&args.scheme.scheme)?;
+    let secrets = args
+        .secrets
+        .resolve_for(args.scheme.scheme.requires_secret())?;
+    let mut builder = Verifier::builder(args.scheme.scheme)
+        .secrets(secrets)
         .body_limit(args.body_limit);
-    let builder = match args.verify_token {
-        Some(token) => builder.verify_token(token),
-        None => builder,
-    };
+    if let Some(certificate) = certificate {
+        builder = builder.certificates(certificate);
+    }
+    if let Some(token) = args.verify_token {
+        builder = builder.verify_token(token);
+    }
     let builder = args.tolerance.apply(builder);
     let addr = SocketAddr::new(args.bind, args.port);
     crate::runtime::block_on(serve(builder, addr, args.count, args.public_url))

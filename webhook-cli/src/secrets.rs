@@ -29,6 +29,12 @@ impl SecretArgs {
     /// are none, `$WEBHOOK_SECRET`. No secret at all, an unset variable or an empty secret is a
     /// usage error.
     pub fn resolve(self) -> Result<Vec<Secret>, CliError> {
+        self.resolve_for(true)
+    }
+
+    /// Like [`resolve`](Self::resolve), but no secret at all is fine when `required` is false
+    /// (a scheme such as `sns` that needs none).
+    pub fn resolve_for(self, required: bool) -> Result<Vec<Secret>, CliError> {
         let mut resolved = Vec::with_capacity(self.secrets.len() + self.secret_envs.len());
         for secret in self.secrets {
             resolved.push(non_empty(Secret::from(secret), "--secret")?);
@@ -38,6 +44,9 @@ impl SecretArgs {
         }
         if resolved.is_empty() {
             if env::var_os(DEFAULT_ENV).is_none() {
+                if !required {
+                    return Ok(resolved);
+                }
                 return Err(CliError::usage(format!(
                     "no secret: pass --secret KEY or --secret-env VAR, or set {DEFAULT_ENV}"
                 )));

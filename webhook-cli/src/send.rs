@@ -110,7 +110,8 @@ pub fn run(args: SendArgs) -> Result<(), CliError> {
     for (name, value) in signed.headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(CliError::usage)?;
         let value = HeaderValue::from_str(&value).map_err(CliError::usage)?;
-        headers.append(name, value);
+        // Replaces the default Content-Type when the scheme sends its own (sns).
+        headers.insert(name, value);
     }
     for header in args.headers {
         headers.insert(header.name, header.value);

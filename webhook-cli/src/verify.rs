@@ -4,7 +4,9 @@ use clap::Args;
 use http::HeaderMap;
 use webhook_verify::{DEFAULT_BODY_LIMIT, FixedClock, PublicUrl, Verifier};
 
-use crate::args::{BodyArg, HeaderArg, RequestArgs, SchemeArg, ToleranceArgs, parse_header};
+use crate::args::{
+    BodyArg, CertArgs, HeaderArg, RequestArgs, SchemeArg, ToleranceArgs, parse_header,
+};
 use crate::error::CliError;
 use crate::secrets::SecretArgs;
 use crate::{body, output};
@@ -30,6 +32,8 @@ pub struct VerifyArgs {
     body: BodyArg,
     #[command(flatten)]
     request: RequestArgs,
+    #[command(flatten)]
+    cert: CertArgs,
     /// Check timestamps against this Unix time instead of the system clock.
     #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     now: Option<i64>,
@@ -46,11 +50,18 @@ pub struct VerifyArgs {
 /// Verifies the delivery: `valid` on stdout and `Ok`, or the reason as [`CliError::Failed`].
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     let request = args.request.request(&args.scheme.scheme)?;
+    let certificate = args.cert.certificate(&args.scheme.scheme)?;
+    let secrets = args
+        .secrets
+        .resolve_for(args.scheme.scheme.requires_secret())?;
     // The URL-signed schemes get theirs from `--url`, with this one delivery.
     let mut builder = Verifier::builder(args.scheme.scheme)
         .public_url(PublicUrl::PerRequest)
-        .secrets(args.secrets.resolve()?)
+        .secrets(secrets)
         .body_limit(args.body_limit);
+    if let Some(certificate) = certificate {
+        builder = builder.certificates(certificate);
+    }
     if let Some(now) = args.now {
         builder = builder.clock(FixedClock(now));
     }

@@ -1270,3 +1270,147 @@ fn scheme_help_lists_every_scheme_with_what_its_secret_is() {
     }
     assert!(run.stdout.contains("svix"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key-pair and certificate schemes
+
+/// RFC 8032 test key 1 as Discord keys: seed and public key to sign, public key to verify.
+const DISCORD_PRIVATE: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/// A P-256 test key, base64 DER PKCS#8 to sign and SubjectPublicKeyInfo to verify.
+const SENDGRID_PRIVATE: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oYiYKfMYuHwzD0QW/TocNDaNQCzVz7W4hPH6UbFsXKhRANCAARnxu9SFS3Q3lSOzwOGM6TluRQehoNsMd47tsnU1Ocd/2cfoA8JxFhDQtEU5Mv2hr8S7R+BpReCZi80M/hAcsRZ";
+const SENDGRID_PUBLIC: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ8bvUhUt0N5Ujs8DhjOk5bkUHoaDbDHeO7bJ1NTnHf9nH6APCcRYQ0LRFOTL9oa/Eu0fgaUXgmYvNDP4QHLEWQ==";
+
+fn test_cert_file() -> String {
+    body_file(webhook_verify::TEST_CERTIFICATE_PEM.as_bytes())
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn discord_and_sendgrid_sign_with_the_private_key_and_verify_with_the_public_one() {
+    for (scheme, private, public) in [
+        ("discord", DISCORD_PRIVATE, DISCORD_PUBLIC),
+        ("sendgrid", SENDGRID_PRIVATE, SENDGRID_PUBLIC),
+    ] {
+        let headers = sign(scheme, private, &["--timestamp", "1700000000"], BODY);
+        assert_eq!(headers.len(), 2, "{scheme}: {headers:?}");
+        assert_valid(&verify(
+            scheme,
+            &[public],
+            &headers,
+            &["--now", "1700000000"],
+            BODY,
+        ));
+        let run = verify(scheme, &[public], &headers, &["--now", "1700000000"], b"{}");
+        assert_invalid(&run, "no signature matches the body");
+        // A public key cannot sign.
+        let run = webhook(&["sign", "--scheme", scheme, "--secret", public], BODY);
+        assert_usage_error(&run, "invalid secret");
+    }
+}
+
+#[test]
+fn paypal_verifies_with_the_given_certificate_file() {
+    let headers = sign(
+        "paypal",
+        "WH-1JE4291016473214C",
+        &["--id", "tx-1", "--timestamp", "1700000000"],
+        BODY,
+    );
+    let cert = test_cert_file();
+    let at = ["--now", "1700000000", "--cert-file", cert.as_str()];
+    assert_valid(&verify(
+        "paypal",
+        &["WH-1JE4291016473214C"],
+        &headers,
+        &at,
+        BODY,
+    ));
+    assert_invalid(
+        &verify("paypal", &["WH-OTHER"], &headers, &at, BODY),
+        "no signature matches the body",
+    );
+    assert_invalid(
+        &verify("paypal", &["WH-1JE4291016473214C"], &headers, &at, b"{}"),
+        "no signature matches the body",
+    );
+    let moved: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            if h.starts_with("PAYPAL-CERT-URL") {
+                "PAYPAL-CERT-URL: https://evil.example/cert.pem".to_owned()
+            } else {
+                h.clone()
+            }
+        })
+        .collect();
+    assert_invalid(
+        &verify("paypal", &["WH-1JE4291016473214C"], &moved, &at, BODY),
+        "not an https URL on a PayPal API host",
+    );
+    let no_cert = verify(
+        "paypal",
+        &["WH-1JE4291016473214C"],
+        &headers,
+        &["--now", "1700000000"],
+        BODY,
+    );
+    assert_usage_error(&no_cert, "give --cert-file PEM");
+    let other = body_file(b"not a certificate")
+        .to_string_lossy()
+        .into_owned();
+    let bad = ["--now", "1700000000", "--cert-file", other.as_str()];
+    let run = verify("paypal", &["WH-1JE4291016473214C"], &headers, &bad, BODY);
+    assert_usage_error(&run, "invalid certificate");
+}
+
+#[test]
+fn sns_signs_an_envelope_and_verifies_it_without_a_secret() {
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:orders";
+    let run = webhook(
+        &[
+            "sign",
+            "--scheme",
+            "sns",
+            "--secret",
+            TOPIC,
+            "--id",
+            "m-1",
+            "--timestamp",
+            "1700000000",
+        ],
+        BODY,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (head, body) = run
+        .stdout
+        .split_once("\n\n")
+        .expect("headers, blank line, body");
+    let headers: Vec<String> = head.lines().map(str::to_owned).collect();
+    let cert = test_cert_file();
+    let at = [
+        "--now",
+        "1700000000",
+        "--cert-file",
+        cert.as_str(),
+        "--verbose",
+    ];
+    let run = verify("sns", &[], &headers, &at, body.as_bytes());
+    assert_valid(&run);
+    assert!(run.stderr.contains("webhook_id=m-1"), "{}", run.stderr);
+    assert_valid(&verify("sns", &[TOPIC], &headers, &at, body.as_bytes()));
+    let other_topic = verify(
+        "sns",
+        &["arn:aws:sns:us-east-1:1:x"],
+        &headers,
+        &at,
+        body.as_bytes(),
+    );
+    assert_invalid(&other_topic, "TopicArn is not one of the topics");
+    let tampered = body.replace("user_123", "user_124");
+    assert_invalid(
+        &verify("sns", &[], &headers, &at, tampered.as_bytes()),
+        "no signature matches the body",
+    );
+}

@@ -20,9 +20,9 @@ mod certificate;
 mod clock;
 pub mod envelope;
 mod error;
-pub mod handshake;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod handshake;
 mod headers;
 mod mac;
 pub mod metrics;

@@ -564,7 +564,7 @@ impl VerifierBuilder {
         if !self.tolerance_set {
             self.time.tolerance = Some(self.scheme.default_tolerance());
         }
-        if self.secrets.is_empty() && !self.scheme.secret_optional() {
+        if self.secrets.is_empty() && self.scheme.requires_secret() {
             return Err(VerifyError::NoSecret);
         }
         let keys = self

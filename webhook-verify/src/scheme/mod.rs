@@ -608,10 +608,16 @@ impl Scheme {
         (rule.url_in)(headers, body).filter(|url| (rule.url_allowed)(url))
     }
 
-    /// `true` when a verifier of this scheme needs no secret (`sns`: the certificate alone
-    /// authenticates a delivery).
-    pub(crate) fn secret_optional(&self) -> bool {
-        self.provider()
+    /// `false` when a verifier of this scheme may have no secret (`sns`: the certificate alone
+    /// authenticates a delivery; secrets, when given, are the topics accepted).
+    ///
+    /// ```
+    /// assert!(!webhook_verify::Scheme::sns().requires_secret());
+    /// assert!(webhook_verify::Scheme::paypal().requires_secret());
+    /// ```
+    pub fn requires_secret(&self) -> bool {
+        !self
+            .provider()
             .and_then(|p| p.certificates)
             .is_some_and(|rule| rule.secret_optional)
     }
