@@ -9,13 +9,10 @@
 //! | `webhook_verify_seconds` | histogram | `endpoint`, `scheme` | time to verify a body, once it was read |
 //! | `webhook_handler_seconds` | histogram | `endpoint`, `scheme` | time from verification to the answer: the idempotency claim, the handler (or the enqueue) and the completion |
 //! | `webhook_body_bytes` | histogram | `endpoint`, `scheme` | size of each body read |
-//! | `webhook_queue_depth` | gauge | `queue`, `state` | entries `pending`, `in_flight`, `retrying`, `dead` (set by workers after each batch) |
-//! | `webhook_queue_attempts_total` | counter | `queue`, `result` | handler attempts by a queue worker: `done`, `retry`, `dead` |
-//! | `webhook_queue_handler_seconds` | histogram | `queue` | time of one handler attempt by a queue worker |
 //!
 //! Label values are bounded: `endpoint` is the name given with
 //! [`VerifierBuilder::endpoint`](crate::VerifierBuilder::endpoint) (default `default`), `scheme`
-//! the scheme's name, `outcome` and `reason` the fixed words below, `queue` the queue's name.
+//! the scheme's name, `outcome` and `reason` the fixed words below.
 //! No id, key, path or header from a request ever becomes a label.
 //!
 //! | `outcome` | when | `reason` |
@@ -47,12 +44,6 @@ pub const VERIFY_SECONDS: &str = "webhook_verify_seconds";
 pub const HANDLER_SECONDS: &str = "webhook_handler_seconds";
 /// `webhook_body_bytes`: body sizes.
 pub const BODY_BYTES: &str = "webhook_body_bytes";
-/// `webhook_queue_depth`: queue entries by state.
-pub const QUEUE_DEPTH: &str = "webhook_queue_depth";
-/// `webhook_queue_attempts_total`: queue handler attempts by result.
-pub const QUEUE_ATTEMPTS_TOTAL: &str = "webhook_queue_attempts_total";
-/// `webhook_queue_handler_seconds`: time of one queue handler attempt.
-pub const QUEUE_HANDLER_SECONDS: &str = "webhook_queue_handler_seconds";
 
 /// What became of a request, the `outcome` label of [`DELIVERIES_TOTAL`].
 ///
@@ -107,7 +98,7 @@ impl Outcome {
 /// webhook_verify::metrics::describe(); // a no-op without a recorder
 /// ```
 pub fn describe() {
-    use ::metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    use ::metrics::{Unit, describe_counter, describe_histogram};
     describe_counter!(DELIVERIES_TOTAL, "Webhook requests answered, by outcome");
     describe_histogram!(
         VERIFY_SECONDS,
@@ -120,13 +111,6 @@ pub fn describe() {
         "Time from verification to the answer (claim, handler, completion)"
     );
     describe_histogram!(BODY_BYTES, Unit::Bytes, "Size of each webhook body read");
-    describe_gauge!(QUEUE_DEPTH, "Queue entries by state");
-    describe_counter!(QUEUE_ATTEMPTS_TOTAL, "Queue handler attempts, by result");
-    describe_histogram!(
-        QUEUE_HANDLER_SECONDS,
-        Unit::Seconds,
-        "Time of one queue handler attempt"
-    );
 }
 
 /// Counts a request refused before its handler (`outcome="refused"`, with its reason).
