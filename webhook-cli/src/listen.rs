@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use clap::Args;
@@ -96,10 +96,10 @@ async fn serve(
         .map_err(CliError::config)?;
     let (done, mut finished) = tokio::sync::mpsc::channel::<()>(1);
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let receive = move |delivery: Result<Webhook<Bytes>, WebhookRejection>| {
+    let receive = move |method: Method, delivery: Result<Webhook<Bytes>, WebhookRejection>| {
         let (done, seen) = (done.clone(), seen.clone());
         async move {
-            let answer = answer(delivery);
+            let answer = answer(&method, delivery);
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if count.is_some_and(|count| n >= count) {
                 let _ = done.try_send(());
@@ -126,8 +126,13 @@ async fn serve(
 
 /// Prints the delivery's line (`valid ...`, `invalid <reason>`, or `handshake <scheme> <status>`
 /// for an endpoint check) and gives the answer.
-fn answer(delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
+fn answer(method: &Method, delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
     let (line, response) = match delivery {
+        // A GET is routed for the endpoint checks only, never taken as a delivery.
+        Ok(_) if method == Method::GET => (
+            "invalid GET is only answered for endpoint checks\n".to_owned(),
+            StatusCode::METHOD_NOT_ALLOWED.into_response(),
+        ),
         Ok(Webhook { payload, verified }) => (
             format!(
                 "valid {} {} {}\n",
