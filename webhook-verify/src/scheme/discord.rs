@@ -16,13 +16,12 @@ use std::borrow::Cow;
 
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
+use super::shared::TimestampThenBody;
 use super::{
-    Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
-    find_match,
+    Alg, Encoding, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
 };
-use crate::headers::required;
-use crate::timestamp::{self, DEFAULT_TOLERANCE};
-use crate::{Secret, Verified, VerifyError};
+use crate::timestamp::DEFAULT_TOLERANCE;
+use crate::{Secret, VerifyError};
 
 const SIGNATURE: Cow<'static, str> = Cow::Borrowed("X-Signature-Ed25519");
 const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("X-Signature-Timestamp");
@@ -42,25 +41,20 @@ pub(super) const PROVIDER: Provider = Provider {
     handshake: None,
     certificates: None,
     ops: Ops {
-        verify,
+        verify: |input| RULE.verify(input),
         sign,
         verify_key,
         sign_key,
     },
 };
 
-fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let ts_raw = required(input.headers, &TIMESTAMP)?;
-    let ts = timestamp::parse(&TIMESTAMP, ts_raw)?;
-    let encoded = required(input.headers, &SIGNATURE)?;
-    let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::Ed25519, Encoding::Hex, encoded)?;
-    input.time.check(ts)?;
-    let secret_index = find_match(input.keys, &[ts_raw, input.body], &candidates)?;
-    let mut verified = Verified::new(PROVIDER.name, secret_index);
-    verified.timestamp = Some(ts);
-    Ok(verified)
-}
+const RULE: TimestampThenBody = TimestampThenBody {
+    scheme: "discord",
+    signature: SIGNATURE,
+    timestamp: TIMESTAMP,
+    alg: Alg::Ed25519,
+    encoding: Encoding::Hex,
+};
 
 fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     let Some(key) = input.keys.iter().find_map(|k| match k {
@@ -70,9 +64,7 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         return Ok(Signed::headers(Vec::new()));
     };
     let ts = input.timestamp.to_string();
-    let mut message = Vec::with_capacity(ts.len() + input.body.len());
-    message.extend_from_slice(ts.as_bytes());
-    message.extend_from_slice(input.body);
+    let message = TimestampThenBody::message(&ts, input.body);
     let signature = key.sign(&message);
     Ok(Signed::headers(vec![
         (TIMESTAMP.to_string(), ts),

@@ -18,14 +18,13 @@ use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _};
 
+use super::shared::TimestampThenBody;
 use super::{
-    Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
-    find_match,
+    Alg, Encoding, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
 };
-use crate::headers::required;
 use crate::secret::KeyBytes;
-use crate::timestamp::{self, DEFAULT_TOLERANCE};
-use crate::{Secret, Verified, VerifyError};
+use crate::timestamp::DEFAULT_TOLERANCE;
+use crate::{Secret, VerifyError};
 
 const SIGNATURE: Cow<'static, str> = Cow::Borrowed("X-Twilio-Email-Event-Webhook-Signature");
 const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("X-Twilio-Email-Event-Webhook-Timestamp");
@@ -48,25 +47,20 @@ pub(super) const PROVIDER: Provider = Provider {
     handshake: None,
     certificates: None,
     ops: Ops {
-        verify,
+        verify: |input| RULE.verify(input),
         sign,
         verify_key,
         sign_key,
     },
 };
 
-fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let ts_raw = required(input.headers, &TIMESTAMP)?;
-    let ts = timestamp::parse(&TIMESTAMP, ts_raw)?;
-    let encoded = required(input.headers, &SIGNATURE)?;
-    let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::EcdsaP256, Encoding::Base64, encoded)?;
-    input.time.check(ts)?;
-    let secret_index = find_match(input.keys, &[ts_raw, input.body], &candidates)?;
-    let mut verified = Verified::new(PROVIDER.name, secret_index);
-    verified.timestamp = Some(ts);
-    Ok(verified)
-}
+const RULE: TimestampThenBody = TimestampThenBody {
+    scheme: "sendgrid",
+    signature: SIGNATURE,
+    timestamp: TIMESTAMP,
+    alg: Alg::EcdsaP256,
+    encoding: Encoding::Base64,
+};
 
 fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     let Some(key) = input.keys.iter().find_map(|k| match k {
@@ -76,9 +70,7 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         return Ok(Signed::headers(Vec::new()));
     };
     let ts = input.timestamp.to_string();
-    let mut message = Vec::with_capacity(ts.len() + input.body.len());
-    message.extend_from_slice(ts.as_bytes());
-    message.extend_from_slice(input.body);
+    let message = TimestampThenBody::message(&ts, input.body);
     let signature: Signature = key.sign(&message);
     Ok(Signed::headers(vec![
         (TIMESTAMP.to_string(), ts),

@@ -205,3 +205,33 @@ pub(super) fn json_object(
         }),
     }
 }
+
+/// A key-pair signature in one header over `{timestamp}{body}`, the timestamp (Unix seconds)
+/// from another header as sent (Discord's ed25519, SendGrid's ECDSA P-256).
+pub(super) struct TimestampThenBody {
+    pub(super) scheme: &'static str,
+    pub(super) signature: Cow<'static, str>,
+    pub(super) timestamp: Cow<'static, str>,
+    pub(super) alg: Alg,
+    pub(super) encoding: Encoding,
+}
+
+impl TimestampThenBody {
+    pub(super) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
+        let ts_raw = required(input.headers, &self.timestamp)?;
+        let ts = timestamp::parse(&self.timestamp, ts_raw)?;
+        let encoded = required(input.headers, &self.signature)?;
+        let mut candidates = Candidates::new();
+        candidates.push(&self.signature, self.alg, self.encoding, encoded)?;
+        input.time.check(ts)?;
+        let secret_index = find_match(input.keys, &[ts_raw, input.body], &candidates)?;
+        let mut verified = Verified::new(self.scheme, secret_index);
+        verified.timestamp = Some(ts);
+        Ok(verified)
+    }
+
+    /// `{timestamp}{body}`, the bytes a signer signs.
+    pub(super) fn message(timestamp: &str, body: &[u8]) -> Vec<u8> {
+        [timestamp.as_bytes(), body].concat()
+    }
+}
