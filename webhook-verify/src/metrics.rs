@@ -9,10 +9,15 @@
 //! | `webhook_verify_seconds` | histogram | `endpoint`, `scheme` | time to verify a body, once it was read |
 //! | `webhook_handler_seconds` | histogram | `endpoint`, `scheme` | time from verification to the answer: the idempotency claim, the handler (or the enqueue) and the completion |
 //! | `webhook_body_bytes` | histogram | `endpoint`, `scheme` | size of each body read |
+//! | `webhook_queue_entries` | gauge | `queue`, `state` | a queue's entries by `state`: `pending` (in flight included), `in_flight`, `retrying`, `dead`; sampled by every running worker when it starts and then every 5 s |
+//! | `webhook_queue_attempts_total` | counter | `queue`, `result` | handler attempts by workers, `result` `succeeded` or `failed` |
+//! | `webhook_queue_attempt_seconds` | histogram | `queue` | time of each handler attempt |
+//! | `webhook_queue_dead_letters_total` | counter | `queue` | entries moved to the dead letters (out of attempts, or undecodable) |
 //!
 //! Label values are bounded: `endpoint` is the name given with
 //! [`VerifierBuilder::endpoint`](crate::VerifierBuilder::endpoint) (default `default`), `scheme`
-//! the scheme's name, `outcome` and `reason` the fixed words below.
+//! the scheme's name, `queue` the queue's configured name, `outcome`, `reason`, `state` and
+//! `result` the fixed words of this page.
 //! No id, key, path or header from a request ever becomes a label.
 //!
 //! | `outcome` | when | `reason` |
@@ -44,6 +49,14 @@ pub const VERIFY_SECONDS: &str = "webhook_verify_seconds";
 pub const HANDLER_SECONDS: &str = "webhook_handler_seconds";
 /// `webhook_body_bytes`: body sizes.
 pub const BODY_BYTES: &str = "webhook_body_bytes";
+/// `webhook_queue_entries`: a queue's entries by state (a gauge, emitted by `webhook-queue`).
+pub const QUEUE_ENTRIES: &str = "webhook_queue_entries";
+/// `webhook_queue_attempts_total`: handler attempts by result (emitted by `webhook-queue`).
+pub const QUEUE_ATTEMPTS_TOTAL: &str = "webhook_queue_attempts_total";
+/// `webhook_queue_attempt_seconds`: time of each handler attempt (emitted by `webhook-queue`).
+pub const QUEUE_ATTEMPT_SECONDS: &str = "webhook_queue_attempt_seconds";
+/// `webhook_queue_dead_letters_total`: entries dead-lettered (emitted by `webhook-queue`).
+pub const QUEUE_DEAD_LETTERS_TOTAL: &str = "webhook_queue_dead_letters_total";
 
 /// What became of a request, the `outcome` label of [`DELIVERIES_TOTAL`].
 ///
@@ -98,7 +111,7 @@ impl Outcome {
 /// webhook_verify::metrics::describe(); // a no-op without a recorder
 /// ```
 pub fn describe() {
-    use ::metrics::{Unit, describe_counter, describe_histogram};
+    use ::metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(DELIVERIES_TOTAL, "Webhook requests answered, by outcome");
     describe_histogram!(
         VERIFY_SECONDS,
@@ -111,6 +124,17 @@ pub fn describe() {
         "Time from verification to the answer (claim, handler, completion)"
     );
     describe_histogram!(BODY_BYTES, Unit::Bytes, "Size of each webhook body read");
+    describe_gauge!(QUEUE_ENTRIES, "Webhook queue entries, by state");
+    describe_counter!(QUEUE_ATTEMPTS_TOTAL, "Webhook handler attempts, by result");
+    describe_histogram!(
+        QUEUE_ATTEMPT_SECONDS,
+        Unit::Seconds,
+        "Time of each webhook handler attempt"
+    );
+    describe_counter!(
+        QUEUE_DEAD_LETTERS_TOTAL,
+        "Webhook queue entries dead-lettered"
+    );
 }
 
 /// Counts a request refused before its handler (`outcome="refused"`, with its reason).
