@@ -20,7 +20,7 @@ pub struct Fingerprint(String);
 impl Fingerprint {
     /// The fingerprint of `body`.
     pub fn of(body: &[u8]) -> Self {
-        Self(hex::encode(Sha256::digest(body)))
+        Self(const_hex::encode(Sha256::digest(body)))
     }
 
     /// A fingerprint read back from a store: 64 lowercase hex digits, else `None`.
