@@ -284,9 +284,12 @@ impl MemoryStore {
 /// guard's lease and retention); a queue is dropped once empty.
 #[derive(Default)]
 struct Expiries {
-    queues: Vec<(Duration, VecDeque<(Instant, Arc<str>)>)>,
+    queues: Vec<(Duration, Queue)>,
     len: usize,
 }
+
+/// The expiry times and keys written with one time to live, earliest first.
+type Queue = VecDeque<(Instant, Arc<str>)>;
 
 impl Expiries {
     fn len(&self) -> usize {
