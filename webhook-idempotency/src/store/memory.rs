@@ -32,7 +32,7 @@ use crate::StoreError;
 ///
 /// - freshly filled: **377 bytes per key, 37.7 MB per 100,000 keys**;
 /// - kept full while twice its capacity of further events went through it (each evicting the
-///   oldest done one; the high-water mark, with the stale expiry-heap items that are rebuilt
+///   oldest done one; the high-water mark, with the stale expiry-queue items that are rebuilt
 ///   away periodically): **678 bytes per key, 67.8 MB (64.6 MiB) per 100,000 keys**.
 ///
 /// The second figure is the one to size by. At 1,000,000 keys the same run measures 442 and
@@ -62,7 +62,7 @@ const EVICTION_WARN_EVERY: u64 = 1 << 16;
 ///
 /// - **Expiry.** Every entry expires (in-flight claims after their lease, done events after the
 ///   retention period); expired entries are evicted as operations run, oldest first, in
-///   O(log n) each.
+///   O(1) each.
 /// - **Bounded.** At most [`capacity`](Self::capacity) live entries (default
 ///   [`DEFAULT_CAPACITY`], 100,000: about 64 MiB). When it is full, a *new* key evicts the
 ///   oldest **done** record (the one that became done first; amortised O(1)) and is accepted,
@@ -94,7 +94,7 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct State {
-    /// Keys are shared (`Arc<str>`) with the heap and the done queue: one allocation per key.
+    /// Keys are shared (`Arc<str>`) with the expiry and done queues: one allocation per key.
     entries: HashMap<Arc<str>, Entry>,
     /// Expiry times. May hold stale times for keys renewed, rewritten or evicted since; an entry
     /// is evicted only when its own `expires_at` has passed.
@@ -212,7 +212,7 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the map half-updated in a harmful way
-        // (each entry is one insert or remove; a heap or queue item without its entry is just
+        // (each entry is one insert or remove; a queue item without its entry is just
         // stale, and stale items are expected), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -354,7 +354,7 @@ impl State {
                 seq,
             },
         );
-        // Renewals, completions and evictions leave stale heap and queue items behind; rebuild
+        // Renewals, completions and evictions leave stale queue items behind; rebuild
         // before they outnumber live entries (amortised O(1) per write).
         let bound = 2 * self.entries.len() + 1024;
         if self.expiries.len() > bound {
