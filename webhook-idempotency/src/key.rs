@@ -161,7 +161,7 @@ impl KeyStrategy {
             .or_else(|| signed_key(verified, body));
         match key {
             Some(key) => bounded(key),
-            None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+            None => format!("sha256:{}", const_hex::encode(Sha256::digest(body))),
         }
     }
 }
@@ -193,7 +193,10 @@ fn top_level_id(body: &[u8]) -> Option<String> {
 
 fn bounded(key: String) -> String {
     if key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
-        format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
+        format!(
+            "sha256:{}",
+            const_hex::encode(Sha256::digest(key.as_bytes()))
+        )
     } else {
         key
     }
@@ -242,7 +245,10 @@ mod tests {
             br#"["id"]"#,
         ] {
             let key = KeyStrategy::signed().derive(None, &NO_HEADERS[..], body);
-            assert_eq!(key, format!("sha256:{}", hex::encode(Sha256::digest(body))));
+            assert_eq!(
+                key,
+                format!("sha256:{}", const_hex::encode(Sha256::digest(body)))
+            );
         }
     }
 
@@ -263,7 +269,10 @@ mod tests {
         let key = KeyStrategy::signed().derive(None, &NO_HEADERS[..], body.as_bytes());
         assert_eq!(
             key,
-            format!("sha256:{}", hex::encode(Sha256::digest(long.as_bytes())))
+            format!(
+                "sha256:{}",
+                const_hex::encode(Sha256::digest(long.as_bytes()))
+            )
         );
     }
 }

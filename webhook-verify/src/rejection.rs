@@ -203,12 +203,20 @@ impl Rejection {
     /// assert_eq!(Rejection::new(200, "duplicate").json_body(), r#"{"status":"duplicate"}"#);
     /// ```
     pub fn json_body(&self) -> String {
-        let field = if (200..300).contains(&self.status) {
-            "status"
+        /// `{"status": message}` or `{"error": message}`, written without building a JSON map.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Body<'a> {
+            Status(&'a str),
+            Error(&'a str),
+        }
+        let body = if (200..300).contains(&self.status) {
+            Body::Status(&self.message)
         } else {
-            "error"
+            Body::Error(&self.message)
         };
-        serde_json::json!({ field: self.message }).to_string()
+        // Serializing a string cannot fail.
+        serde_json::to_string(&body).unwrap_or_default()
     }
 }
 

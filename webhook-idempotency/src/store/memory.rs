@@ -7,9 +7,8 @@
 //! the eviction, runs again. Size the capacity by memory (see [`DEFAULT_CAPACITY`]) so that it
 //! covers the sender's retry window; evictions are counted ([`MemoryStore::evicted`]) and logged.
 
-use std::cmp::Reverse;
+use std::collections::VecDeque;
 use std::collections::hash_map::{self, HashMap};
-use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -33,7 +32,7 @@ use crate::StoreError;
 ///
 /// - freshly filled: **377 bytes per key, 37.7 MB per 100,000 keys**;
 /// - kept full while twice its capacity of further events went through it (each evicting the
-///   oldest done one; the high-water mark, with the stale expiry-heap items that are rebuilt
+///   oldest done one; the high-water mark, with the stale expiry-queue items that are rebuilt
 ///   away periodically): **678 bytes per key, 67.8 MB (64.6 MiB) per 100,000 keys**.
 ///
 /// The second figure is the one to size by. At 1,000,000 keys the same run measures 442 and
@@ -63,7 +62,7 @@ const EVICTION_WARN_EVERY: u64 = 1 << 16;
 ///
 /// - **Expiry.** Every entry expires (in-flight claims after their lease, done events after the
 ///   retention period); expired entries are evicted as operations run, oldest first, in
-///   O(log n) each.
+///   O(1) each.
 /// - **Bounded.** At most [`capacity`](Self::capacity) live entries (default
 ///   [`DEFAULT_CAPACITY`], 100,000: about 64 MiB). When it is full, a *new* key evicts the
 ///   oldest **done** record (the one that became done first; amortised O(1)) and is accepted,
@@ -95,11 +94,11 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct State {
-    /// Keys are shared (`Arc<str>`) with the heap and the done queue: one allocation per key.
+    /// Keys are shared (`Arc<str>`) with the expiry and done queues: one allocation per key.
     entries: HashMap<Arc<str>, Entry>,
-    /// Expiry times, earliest first. May hold stale times for keys renewed, rewritten or evicted
-    /// since; an entry is evicted only when its own `expires_at` has passed.
-    expiries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    /// Expiry times. May hold stale times for keys renewed, rewritten or evicted since; an entry
+    /// is evicted only when its own `expires_at` has passed.
+    expiries: Expiries,
     /// Done records in the order they became done, oldest first, each with its entry's `seq`.
     /// Items whose key has since expired (or was done again, under a newer `seq`) are stale:
     /// skipped when met, and dropped in bulk before they outnumber live entries.
@@ -213,7 +212,7 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the map half-updated in a harmful way
-        // (each entry is one insert or remove; a heap or queue item without its entry is just
+        // (each entry is one insert or remove; a queue item without its entry is just
         // stale, and stale items are expected), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -224,10 +223,13 @@ impl MemoryStore {
         claim: &Record,
         lease: Duration,
     ) -> Result<Option<Record>, StoreError> {
-        let now = Instant::now();
+        // Taken under the lock, so that writes take their times in order (see `Expiries`).
         let mut state = self.lock();
+        let now = Instant::now();
         state.evict_expired(now);
-        if let Some(entry) = state.entries.get(key) {
+        if let Some(entry) = state.entries.get(key)
+            && entry.expires_at > now
+        {
             return Ok(Some(entry.record.clone()));
         }
         let mut warn = None;
@@ -242,7 +244,7 @@ impl MemoryStore {
                 warn = Some((evicted, total));
             }
         }
-        state.insert(key, claim.clone(), now + lease);
+        state.insert(key, claim.clone(), now, lease);
         drop(state);
         if let Some((evicted, total)) = warn {
             tracing::warn!(
@@ -259,10 +261,13 @@ impl MemoryStore {
 
     /// Runs `f` on the entry if it still holds `claim`.
     fn if_ours(&self, key: &str, claim: &Record, f: impl FnOnce(&mut State, Instant)) -> bool {
-        let now = Instant::now();
         let mut state = self.lock();
+        let now = Instant::now();
         state.evict_expired(now);
-        let ours = state.entries.get(key).is_some_and(|e| e.record == *claim);
+        let ours = state
+            .entries
+            .get(key)
+            .is_some_and(|e| e.record == *claim && e.expires_at > now);
         if ours {
             f(&mut state, now);
         }
@@ -270,8 +275,67 @@ impl MemoryStore {
     }
 }
 
+/// Expiry times, one first-in first-out queue per time to live.
+///
+/// Every write takes its time under the store's lock, so the items of one queue are pushed in
+/// the order they expire and each queue's earliest is at its front: a push and the eviction of
+/// a due item are O(1) and touch memory in order (a binary heap over every item costs O(log n)
+/// cache misses per eviction in a large store). A store is written with a few durations (each
+/// guard's lease and retention); a queue is dropped once empty.
+#[derive(Default)]
+struct Expiries {
+    queues: Vec<(Duration, Queue)>,
+    len: usize,
+}
+
+/// The expiry times and keys written with one time to live, earliest first.
+type Queue = VecDeque<(Instant, Arc<str>)>;
+
+impl Expiries {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, ttl: Duration, at: Instant, key: Arc<str>) {
+        let i = match self.queues.iter().position(|(d, _)| *d == ttl) {
+            Some(i) => i,
+            None => {
+                self.queues.push((ttl, VecDeque::new()));
+                self.queues.len() - 1
+            }
+        };
+        self.queues[i].1.push_back((at, key));
+        self.len += 1;
+    }
+
+    /// Takes out every item due at `now`, handing its key to `due`.
+    fn pop_due(&mut self, now: Instant, mut due: impl FnMut(Arc<str>)) {
+        for (_, queue) in &mut self.queues {
+            while queue.front().is_some_and(|(at, _)| *at <= now) {
+                let Some((_, key)) = queue.pop_front() else {
+                    break;
+                };
+                self.len -= 1;
+                due(key);
+            }
+        }
+        self.queues.retain(|(_, queue)| !queue.is_empty());
+    }
+
+    /// Keeps only the items for which `keep(time, key)` holds, in order.
+    fn retain(&mut self, mut keep: impl FnMut(Instant, &str) -> bool) {
+        for (_, queue) in &mut self.queues {
+            queue.retain(|(at, key)| keep(*at, key));
+        }
+        self.queues.retain(|(_, queue)| !queue.is_empty());
+        self.len = self.queues.iter().map(|(_, queue)| queue.len()).sum();
+    }
+}
+
 impl State {
-    fn insert(&mut self, key: &str, record: Record, expires_at: Instant) {
+    /// Writes `record` under `key`, expiring `ttl` after `now`.
+    fn insert(&mut self, key: &str, record: Record, now: Instant, ttl: Duration) {
+        let expires_at = now + ttl;
         let key = match self.entries.get_key_value(key) {
             Some((held, _)) => Arc::clone(held),
             None => Arc::from(key),
@@ -281,7 +345,7 @@ impl State {
         if matches!(record, Record::Done { .. }) {
             self.done.push_back((seq, Arc::clone(&key)));
         }
-        self.expiries.push(Reverse((expires_at, Arc::clone(&key))));
+        self.expiries.push(ttl, expires_at, Arc::clone(&key));
         self.entries.insert(
             key,
             Entry {
@@ -290,15 +354,13 @@ impl State {
                 seq,
             },
         );
-        // Renewals, completions and evictions leave stale heap and queue items behind; rebuild
+        // Renewals, completions and evictions leave stale queue items behind; rebuild
         // before they outnumber live entries (amortised O(1) per write).
         let bound = 2 * self.entries.len() + 1024;
         if self.expiries.len() > bound {
-            self.expiries = self
-                .entries
-                .iter()
-                .map(|(k, e)| Reverse((e.expires_at, Arc::clone(k))))
-                .collect();
+            let entries = &self.entries;
+            self.expiries
+                .retain(|at, key| entries.get(key).is_some_and(|e| e.expires_at == at));
         }
         if self.done.len() > bound {
             let entries = &self.entries;
@@ -309,20 +371,15 @@ impl State {
 
     fn evict_expired(&mut self, now: Instant) {
         let mut done_expired = false;
-        while let Some(Reverse((at, _))) = self.expiries.peek() {
-            if *at > now {
-                break;
-            }
-            let Some(Reverse((_, key))) = self.expiries.pop() else {
-                break;
-            };
-            if let hash_map::Entry::Occupied(entry) = self.entries.entry(key)
+        let entries = &mut self.entries;
+        self.expiries.pop_due(now, |key| {
+            if let hash_map::Entry::Occupied(entry) = entries.entry(key)
                 && entry.get().expires_at <= now
             {
                 let removed = entry.remove();
                 done_expired |= matches!(removed.record, Record::Done { .. });
             }
-        }
+        });
         if done_expired {
             // Done records usually expire in the order they became done: drop their items from
             // the front of the queue now rather than at the next eviction or rebuild.
@@ -372,7 +429,7 @@ impl Store for MemoryStore {
         retention: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let ours = self.if_ours(key, claim, |state, now| {
-            state.insert(key, done.clone(), now + retention);
+            state.insert(key, done.clone(), now, retention);
         });
         Box::pin(std::future::ready(Ok(ours)))
     }
@@ -395,7 +452,7 @@ impl Store for MemoryStore {
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let ours = self.if_ours(key, claim, |state, now| {
-            state.insert(key, claim.clone(), now + lease);
+            state.insert(key, claim.clone(), now, lease);
         });
         Box::pin(std::future::ready(Ok(ours)))
     }
@@ -431,8 +488,8 @@ mod tests {
             // behind the long-lived ones at the front, where expiry alone never drops them.
             let retention = Duration::from_secs(if n % 10 == 0 { 1_000_000 } else { 1 });
             let key = format!("k{n}");
-            state.insert(&key, in_flight(n), now + Duration::from_secs(30));
-            state.insert(&key, done(), now + retention);
+            state.insert(&key, in_flight(n), now, Duration::from_secs(30));
+            state.insert(&key, done(), now, retention);
             let bound = 2 * state.entries.len() + 1024;
             assert!(state.done.len() <= bound, "{} > {bound}", state.done.len());
             assert!(state.expiries.len() <= bound);
@@ -443,12 +500,12 @@ mod tests {
     #[test]
     fn a_key_done_again_is_evicted_by_its_newest_completion() {
         let mut state = State::default();
-        let far = Instant::now() + Duration::from_secs(3600);
-        state.insert("a", done(), far);
-        state.insert("b", done(), far);
+        let (now, hour) = (Instant::now(), Duration::from_secs(3600));
+        state.insert("a", done(), now, hour);
+        state.insert("b", done(), now, hour);
         // `a` released and done again: it is now newer than `b`.
         state.entries.remove("a");
-        state.insert("a", done(), far);
+        state.insert("a", done(), now, hour);
         assert_eq!(state.evict_oldest_done().as_deref(), Some("b"));
         assert_eq!(state.evict_oldest_done().as_deref(), Some("a"));
         assert_eq!(state.evict_oldest_done(), None);
@@ -458,9 +515,9 @@ mod tests {
     #[test]
     fn in_flight_records_are_never_chosen_for_eviction() {
         let mut state = State::default();
-        let far = Instant::now() + Duration::from_secs(3600);
-        state.insert("busy", in_flight(0), far);
-        state.insert("old", done(), far);
+        let (now, hour) = (Instant::now(), Duration::from_secs(3600));
+        state.insert("busy", in_flight(0), now, hour);
+        state.insert("old", done(), now, hour);
         assert_eq!(state.evict_oldest_done().as_deref(), Some("old"));
         assert_eq!(state.evict_oldest_done(), None);
         assert!(state.entries.contains_key("busy"));

@@ -108,7 +108,8 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     let ts = timestamp::parse(&names.timestamp, ts_raw)?;
     time.check(ts)?;
 
-    let candidates = parse_signatures(&names.signature, signatures)?;
+    let mut candidates = Candidates::new();
+    parse_signatures(&names.signature, signatures, &mut candidates)?;
     let secret_index = find_match(keys, &[id_raw, b".", ts_raw, b".", body], &candidates)?;
     let mut verified = Verified::new(SCHEME, secret_index);
     verified.webhook_id = Some(Cow::Borrowed(id));
@@ -118,9 +119,13 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
 
 /// The `v1` and `v1a` entries that can be signatures. As the reference libraries decide, an entry
 /// that cannot apply (another version, one that does not decode, one of the wrong length) is
-/// skipped: the delivery is valid when any applicable entry matches.
-fn parse_signatures(name: &Cow<'static, str>, value: &[u8]) -> Result<Candidates, VerifyError> {
-    let mut candidates = Candidates::new();
+/// skipped: the delivery is valid when any applicable entry matches. Filled in place: the list
+/// (1.4 KB on the stack) is not moved out.
+fn parse_signatures(
+    name: &Cow<'static, str>,
+    value: &[u8],
+    candidates: &mut Candidates,
+) -> Result<(), VerifyError> {
     let mut known = 0usize;
     for token in value.split(|b| *b == b' ').filter(|t| !t.is_empty()) {
         let Some(comma) = token.iter().position(|b| *b == b',') else {
@@ -150,7 +155,7 @@ fn parse_signatures(name: &Cow<'static, str>, value: &[u8]) -> Result<Candidates
     if candidates.is_empty() {
         return Err(VerifyError::NoMatchingSignature);
     }
-    Ok(candidates)
+    Ok(())
 }
 
 fn invalid(reason: &'static str) -> VerifyError {
