@@ -9,6 +9,7 @@
 //! |---|---|---|---|
 //! | `slack` | JSON body `{"type":"url_verification","challenge":C}` | yes | `200` `text/plain` `C` |
 //! | `zoom` | JSON body `{"event":"endpoint.url_validation","payload":{"plainToken":P}}` | yes | `200` JSON `{"plainToken":P,"encryptedToken":hex(HMAC-SHA256(secret token, P))}` |
+//! | `discord` | JSON body `{"type":1}` (PING) | yes | `200` JSON `{"type":1}` (PONG) |
 //! | `twitch` | `Twitch-Eventsub-Message-Type: webhook_callback_verification`, body `{"challenge":C}` | yes | `200` `text/plain` `C` |
 //! | `dropbox` | `GET ?challenge=C` | no | `200` `text/plain` `C` |
 //! | `meta` | `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` | no (`T`) | `200` `text/plain` `C` when `T` is the configured [verify token](crate::VerifierBuilder::verify_token), else `403` |
