@@ -30,6 +30,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{CertificateRule, Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey};
 use crate::certificate::{RsaDigest, https_url_on, test_sign};
+use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Secret, Verified, VerifyError};
 
@@ -49,7 +50,65 @@ const RULE: CertificateRule = CertificateRule {
         }
         serde_json::from_slice::<Named>(body).ok().map(|n| n.url)
     },
+    confirm_url_in: Some(subscribe_url),
+    confirm_url_allowed: subscribe_url_allowed,
 };
+
+/// `true` for a URL SNS may be asked to confirm a subscription at: `https` on
+/// `sns.<region>.amazonaws.com`, as the certificate URLs.
+fn subscribe_url_allowed(url: &str) -> bool {
+    https_url_on(url, sns_host)
+}
+
+/// The `SubscribeURL` of a `SubscriptionConfirmation`.
+fn subscribe_url(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Confirmation<'a> {
+        #[serde(rename = "Type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(rename = "SubscribeURL")]
+        url: String,
+    }
+    if memchr::memmem::find(body, b"SubscriptionConfirmation").is_none() {
+        return None;
+    }
+    let message: Confirmation<'_> = serde_json::from_slice(body).ok()?;
+    (message.kind == "SubscriptionConfirmation").then_some(message.url)
+}
+
+/// An authentic `SubscriptionConfirmation` or `UnsubscribeConfirmation`: answered `200`
+/// without calling the handler. Confirming is [`Verifier::preparation`](crate::Verifier::preparation)'s
+/// job (when enabled); otherwise the wait is logged, without the token.
+fn confirmation(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "Type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(rename = "TopicArn", borrow)]
+        topic: Option<Cow<'a, str>>,
+    }
+    if !request.mentions("Confirmation") {
+        return None;
+    }
+    let message: Typed<'_> = request.json()?;
+    let topic = message.topic.as_deref().unwrap_or_default();
+    match &*message.kind {
+        "SubscriptionConfirmation" if !request.confirm_subscriptions => tracing::info!(
+            scheme = PROVIDER.name,
+            topic,
+            "SNS subscription awaits confirmation: enable confirm_subscriptions, or visit the \
+             SubscribeURL of the message"
+        ),
+        "SubscriptionConfirmation" => {}
+        "UnsubscribeConfirmation" => tracing::info!(
+            scheme = PROVIDER.name,
+            topic,
+            "SNS unsubscribe confirmation received: not followed"
+        ),
+        _ => return None,
+    }
+    Some(request.answer_json(serde_json::json!({ "received": message.kind })))
+}
 
 /// `sns.<region>.amazonaws.com` or `sns.<region>.amazonaws.com.cn`, the region three or more of
 /// `[a-z0-9-]`.
@@ -84,7 +143,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
-    handshake: None,
+    handshake: Some(Rule::Signed(confirmation)),
     certificates: Some(RULE),
     ops: Ops {
         verify,
