@@ -2,18 +2,22 @@
 //! # API entry points
 //!
 //! [`RedisServer`] ([`RedisServer::start`], [`RedisServer::start_tls`]), [`RedisCluster`],
-//! [`free_port`] and [`untrusted_ca_pem`].
+//! [`free_port`] and [`untrusted_ca_pem`]; [`ProviderServer`], the HTTPS certificate provider.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cluster;
 mod process;
+mod provider;
 mod server;
 mod signing;
 mod tls;
 mod wire;
 
 pub use cluster::RedisCluster;
+pub use provider::{
+    CONFIRM_PATH, PAYPAL_CERT_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer, SNS_CERT_PATH,
+};
 pub use server::RedisServer;
 pub use signing::{now, sign_at};
 pub use wire::{UntilClosed, read_until_closed};

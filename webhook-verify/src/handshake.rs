@@ -165,7 +165,8 @@ impl UnsignedCheck<'_> {
 /// A signed check's request, after verification.
 pub(crate) struct SignedCheck<'a, 'h> {
     pub(crate) scheme: &'static str,
-    pub(crate) key: &'a VerifyKey,
+    /// The key that verified (`None` for a scheme verified without one: SNS with no topics).
+    pub(crate) key: Option<&'a VerifyKey>,
     pub(crate) headers: &'a dyn Lookup<'h>,
     pub(crate) body: &'a [u8],
     /// [`VerifierBuilder::confirm_subscriptions`](crate::VerifierBuilder::confirm_subscriptions).

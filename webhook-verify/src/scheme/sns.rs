@@ -17,7 +17,9 @@
 //! type.
 //!
 //! [`Signer`](crate::Signer) wraps a UTF-8 body as the `Message` of a `Notification` (version 2)
-//! signed with the crate's test key, the secret being the topic ARN; verify such deliveries with
+//! signed with the crate's test key, the secret being the topic ARN; a body that is itself a JSON
+//! `{"Type":"SubscriptionConfirmation"|"UnsubscribeConfirmation","Token":..,"SubscribeURL":..}`
+//! (`Message` optional) is signed as that confirmation instead. Verify such deliveries with
 //! [`TEST_CERTIFICATE_PEM`](crate::TEST_CERTIFICATE_PEM) as a
 //! [`GivenCertificate`](crate::GivenCertificate).
 
@@ -269,6 +271,19 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     Ok(verified)
 }
 
+/// A confirmation for [`Signer`](crate::Signer) to sign.
+#[derive(serde::Deserialize)]
+struct Confirmation<'a> {
+    #[serde(rename = "Type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "Token", borrow)]
+    token: Cow<'a, str>,
+    #[serde(rename = "SubscribeURL", borrow)]
+    subscribe_url: Cow<'a, str>,
+    #[serde(rename = "Message", borrow)]
+    message: Option<Cow<'a, str>>,
+}
+
 fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     let bad = |what| VerifyError::MissingSignInput {
         scheme: PROVIDER.name,
@@ -288,22 +303,34 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     }) else {
         return Ok(Signed::headers(Vec::new()));
     };
+    let confirmation = serde_json::from_str::<Confirmation<'_>>(body)
+        .ok()
+        .filter(|c| matches!(&*c.kind, "SubscriptionConfirmation" | "UnsubscribeConfirmation"));
+    let (kind, body, token, subscribe_url) = match &confirmation {
+        Some(c) => (
+            &*c.kind,
+            c.message.as_deref().unwrap_or("You have chosen to subscribe to the topic."),
+            Some(&*c.token),
+            Some(&*c.subscribe_url),
+        ),
+        None => ("Notification", body, None, None),
+    };
     let message = Message {
-        kind: Cow::Borrowed("Notification"),
+        kind: Cow::Borrowed(kind),
         message: Some(Cow::Borrowed(body)),
         message_id: Some(Cow::Borrowed(input.id)),
         subject: None,
-        subscribe_url: None,
+        subscribe_url: subscribe_url.map(Cow::Borrowed),
         timestamp: Some(Cow::Borrowed(&timestamp)),
-        token: None,
+        token: token.map(Cow::Borrowed),
         topic_arn: Some(Cow::Borrowed(topic)),
         signature_version: Cow::Borrowed("2"),
         signature: Cow::Borrowed(""),
         signing_cert_url: Cow::Borrowed(TEST_CERT_URL),
     };
     let signature = BASE64.encode(test_sign(RsaDigest::Sha256, message.canonical()?.as_bytes())?);
-    let envelope = serde_json::json!({
-        "Type": "Notification",
+    let mut envelope = serde_json::json!({
+        "Type": kind,
         "MessageId": input.id,
         "TopicArn": topic,
         "Message": body,
@@ -312,9 +339,13 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         "Signature": signature,
         "SigningCertURL": TEST_CERT_URL,
     });
+    if let (Some(token), Some(url)) = (token, subscribe_url) {
+        envelope["Token"] = token.into();
+        envelope["SubscribeURL"] = url.into();
+    }
     Ok(Signed {
         headers: vec![
-            ("x-amz-sns-message-type".to_owned(), "Notification".to_owned()),
+            ("x-amz-sns-message-type".to_owned(), kind.to_owned()),
             ("x-amz-sns-message-id".to_owned(), input.id.to_owned()),
             ("x-amz-sns-topic-arn".to_owned(), topic.clone()),
             (
