@@ -1,5 +1,6 @@
 //! `GET /metrics` of every receiver example, scraped after real deliveries: each answer is
-//! counted once, under its outcome (the table is in `webhook_verify::metrics`).
+//! counted once, under its outcome, and a queue example's worker reports its work (the table is
+//! in `webhook_verify::metrics`).
 mod support;
 
 use support::*;
@@ -29,7 +30,7 @@ fn deliveries(page: &str, outcome: &str, reason: &str) -> f64 {
     sample(page, "webhook_deliveries_total", &labels)
 }
 
-async fn counts_every_outcome(name: &str) {
+async fn counts_every_outcome(name: &str) -> (ExampleProcess, String) {
     let example = ExampleProcess::start(name, &[]);
     let client = client();
     let body = notification("user.created", &format!("user_metrics_{name}"));
@@ -75,6 +76,42 @@ async fn counts_every_outcome(name: &str) {
     }
     // No request-controlled text becomes a label: no event id, no path.
     assert!(!page.contains("user_metrics"), "{page}");
+    (example, metrics_url)
+}
+
+/// A queue example's worker reports the one event it processed, and the queue's depth.
+async fn reports_the_queue(name: &str) {
+    let (_example, metrics_url) = counts_every_outcome(name).await;
+    let client = client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = client.get(&metrics_url).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        let succeeded = sample(
+            &page,
+            "webhook_queue_attempts_total",
+            &[("result", "succeeded")],
+        );
+        let pending = sample(&page, "webhook_queue_entries", &[("state", "pending")]);
+        let sampled = page.contains("webhook_queue_entries{");
+        if succeeded == 1.0 && sampled && pending == 0.0 {
+            assert_eq!(
+                sample(
+                    &page,
+                    "webhook_queue_attempts_total",
+                    &[("result", "failed")]
+                ),
+                0.0
+            );
+            assert_eq!(sample(&page, "webhook_queue_dead_letters_total", &[]), 0.0);
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name}: no queue metrics:\n{page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -89,10 +126,10 @@ async fn actix_receiver_counts_every_outcome() {
 
 #[tokio::test]
 async fn axum_queue_receiver_counts_every_outcome() {
-    counts_every_outcome("axum_queue_receiver").await;
+    reports_the_queue("axum_queue_receiver").await;
 }
 
 #[tokio::test]
 async fn actix_queue_receiver_counts_every_outcome() {
-    counts_every_outcome("actix_queue_receiver").await;
+    reports_the_queue("actix_queue_receiver").await;
 }

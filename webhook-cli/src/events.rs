@@ -7,12 +7,12 @@
 //! - `flat` (`user.*`, `order.*`, `payment.*` by default): `{"event", "timestamp", "data": {...}}`,
 //!   with `data.changes` listing the changed fields on `*.updated`.
 
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use serde_json::{Value, json};
 
 use crate::error::CliError;
+use crate::ids;
 use crate::ordered::{Obj, obj};
-use crate::{ids, output};
 
 /// An event type from the seed documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -203,25 +203,6 @@ pub fn payload(event: EventType, envelope: Envelope, now: i64) -> Result<Obj, Cl
 pub fn payload_bytes(event: EventType, envelope: Envelope, now: i64) -> Result<Vec<u8>, CliError> {
     serde_json::to_vec(&payload(event, envelope, now)?)
         .map_err(|err| CliError::Failed(format!("error: cannot encode the payload: {err}")))
-}
-
-/// Options of `webhook payload`.
-#[derive(Args)]
-pub struct PayloadArgs {
-    /// The event type.
-    #[arg(long, value_name = "TYPE")]
-    event: EventType,
-    /// The payload's shape: `object` ({id, type, created_at, data: {object}, previous_data}),
-    /// `flat` ({event, timestamp, data}), or `auto` (object for resource.*, flat otherwise).
-    #[arg(long, value_enum, default_value_t = Envelope::Auto)]
-    envelope: Envelope,
-}
-
-/// Prints the payload `send --event` would send, with a final newline.
-pub fn run(args: PayloadArgs) -> Result<(), CliError> {
-    let mut bytes = payload_bytes(args.event, args.envelope, ids::now_unix())?;
-    bytes.push(b'\n');
-    output::stdout(&bytes)
 }
 
 #[cfg(test)]

@@ -8,29 +8,25 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-mod args;
 mod body;
-mod check;
+mod cli;
+mod commands;
 mod error;
 mod events;
 mod ids;
-mod listen;
+mod options;
 mod ordered;
 mod output;
-mod queue;
 mod redact;
 mod runtime;
 mod secrets;
-mod send;
-mod sign;
-mod verify;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = cli::Cli::parse();
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => err.report(),

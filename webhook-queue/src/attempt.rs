@@ -1,4 +1,5 @@
-//! Running one attempt: a `tracing` span, panics caught and turned into failures.
+//! Running one attempt: a `tracing` span, panics caught and turned into failures, the attempt
+//! counted in the queue's metrics.
 
 use std::panic::AssertUnwindSafe;
 
@@ -18,6 +19,7 @@ pub(crate) async fn run(handler: &dyn Handler, job: Job) -> Result<(), HandlerEr
         webhook_id = job.delivery().verification().webhook_id.as_deref().unwrap_or(""),
         key = job.delivery().key().unwrap_or(""),
     );
+    let queue = job.queue().to_owned();
     let started = std::time::Instant::now();
     let outcome = async {
         match AssertUnwindSafe(handler.call(job)).catch_unwind().await {
@@ -34,6 +36,7 @@ pub(crate) async fn run(handler: &dyn Handler, job: Job) -> Result<(), HandlerEr
     }
     .instrument(span.clone())
     .await;
+    crate::metrics::attempted(&queue, outcome.is_ok(), started.elapsed());
     let _enter = span.enter();
     match &outcome {
         Ok(()) => tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "handled"),

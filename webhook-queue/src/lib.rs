@@ -19,6 +19,7 @@ mod dispatch;
 mod error;
 mod job;
 mod memory;
+mod metrics;
 mod queue;
 pub mod redis_queue;
 

@@ -149,6 +149,7 @@ impl MemoryQueue {
                     died_at: SystemTime::now(),
                 },
             );
+            crate::metrics::dead_lettered(&self.shared.name);
             while state.dead.len() > config.dead_max_len {
                 state.dead.pop_first();
             }
@@ -177,6 +178,9 @@ impl MemoryQueue {
         let permits = Arc::new(Semaphore::new(config.concurrency));
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, u64> = HashMap::new();
+        let sampler_stop = CancellationToken::new();
+        let _sampler_guard = sampler_stop.clone().drop_guard();
+        tokio::spawn(crate::metrics::sample_depth(self.clone(), sampler_stop));
         'work: loop {
             while let Some(done) = tasks.try_join_next_with_id() {
                 if let Ok((task, ())) = done {

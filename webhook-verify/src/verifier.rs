@@ -45,6 +45,7 @@ struct Inner {
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
     confirm_subscriptions: bool,
+    metrics: crate::metrics::Handles,
 }
 
 impl Verifier {
@@ -402,9 +403,9 @@ impl Verifier {
         &self.0.endpoint
     }
 
-    /// The endpoint name as a label value (a reference count, not a copy).
-    pub(crate) fn endpoint_label(&self) -> Arc<str> {
-        self.0.endpoint.clone()
+    /// This verifier's metric handles, registered on first use (see [`crate::metrics`]).
+    pub(crate) fn metric_handles(&self) -> &crate::metrics::Handles {
+        &self.0.metrics
     }
 
     /// The scheme this verifier checks.
@@ -675,6 +676,7 @@ impl VerifierBuilder {
             endpoint: self.endpoint,
             certificates: self.certificates,
             confirm_subscriptions: self.confirm_subscriptions,
+            metrics: crate::metrics::Handles::default(),
         })))
     }
 }

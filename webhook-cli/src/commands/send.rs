@@ -11,9 +11,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Url, redirect};
 use webhook_verify::Signer;
 
-use crate::args::{HeaderArg, SchemeArg, parse_header};
 use crate::error::CliError;
 use crate::events::{self, Envelope, EventType};
+use crate::options::{HeaderArg, SchemeArg, parse_header};
 use crate::secrets::SecretArgs;
 use crate::{body, ids, output};
 

@@ -13,10 +13,10 @@ use webhook_verify::{Request, Scheme, Secret, Signer};
 
 use super::CheckId;
 use super::retries::Schedule;
-use crate::args::HeaderArg;
 use crate::error::CliError;
 use crate::events::{self, Envelope, EventType};
 use crate::ids;
+use crate::options::HeaderArg;
 use crate::ordered::Field;
 
 /// The options the checks read.

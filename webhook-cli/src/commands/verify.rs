@@ -4,10 +4,10 @@ use clap::Args;
 use http::HeaderMap;
 use webhook_verify::{DEFAULT_BODY_LIMIT, FixedClock, PublicUrl, Verifier};
 
-use crate::args::{
+use crate::error::CliError;
+use crate::options::{
     BodyArg, CertArgs, HeaderArg, RequestArgs, SchemeArg, ToleranceArgs, parse_header,
 };
-use crate::error::CliError;
 use crate::secrets::SecretArgs;
 use crate::{body, output};
 

@@ -3,8 +3,8 @@
 use clap::Args;
 use webhook_verify::Signer;
 
-use crate::args::{BodyArg, RequestArgs, SchemeArg};
 use crate::error::CliError;
+use crate::options::{BodyArg, RequestArgs, SchemeArg};
 use crate::secrets::SecretArgs;
 use crate::{body, ids, output};
 

@@ -15,8 +15,8 @@ use clap::Args;
 use webhook_axum::{Webhook, WebhookRejection};
 use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier, VerifierBuilder};
 
-use crate::args::{CertArgs, SchemeArg, ToleranceArgs};
 use crate::error::CliError;
+use crate::options::{CertArgs, SchemeArg, ToleranceArgs};
 use crate::output::{self, printable};
 use crate::secrets::SecretArgs;
 

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use reqwest::Url;
 
-use crate::args::{HeaderArg, SchemeArg, parse_header};
 use crate::error::CliError;
 use crate::events::EventType;
+use crate::options::{HeaderArg, SchemeArg, parse_header};
 use crate::secrets::SecretArgs;
 
 use delivery::{Settings, Tester};

@@ -1,0 +1,10 @@
+//! One module per subcommand, each with its `Args` struct and its `run` function; the
+//! dispatcher is [`crate::cli::Command`].
+
+pub mod check;
+pub mod listen;
+pub mod payload;
+pub mod queue;
+pub mod send;
+pub mod sign;
+pub mod verify;
