@@ -17,9 +17,10 @@ mod wire;
 pub use cluster::RedisCluster;
 pub use provider::{
     CONFIRM_PATH, PAYPAL_CERT_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer, SNS_CERT_PATH,
+    SNS_TOPIC, WEBHOOK_ID, sns_subscription_confirmation,
 };
 pub use server::RedisServer;
-pub use signing::{now, sign_at};
+pub use signing::{now, sign_at, sign_now};
 pub use wire::{UntilClosed, read_until_closed};
 
 /// A port on 127.0.0.1 that was free a moment ago.

@@ -22,6 +22,26 @@ pub const PAYPAL_CERT_PATH: &str = "/v1/notifications/certs/CERT-webhook-verify-
 /// An SNS `SubscribeURL`'s path: answered `200` (the subscription is confirmed).
 pub const CONFIRM_PATH: &str = "/?Action=ConfirmSubscription";
 
+/// The topic the adapters' SNS tests sign for and accept.
+pub const SNS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:orders";
+/// The webhook id the PayPal tests sign for and accept.
+pub const WEBHOOK_ID: &str = "WH-1";
+
+/// An SNS `SubscriptionConfirmation` body for `webhook_verify::Signer` to sign (see the `sns`
+/// scheme), its `SubscribeURL` on this server's SNS host with `token`.
+///
+/// ```
+/// let body = webhook_testkit::sns_subscription_confirmation("t0ken");
+/// assert!(body.contains("ConfirmSubscription"));
+/// ```
+pub fn sns_subscription_confirmation(token: &str) -> String {
+    let url = format!(
+        "https://{}{CONFIRM_PATH}&TopicArn={SNS_TOPIC}&Token={token}",
+        PROVIDER_HOSTS[0]
+    );
+    format!(r#"{{"Type":"SubscriptionConfirmation","Token":"{token}","SubscribeURL":"{url}"}}"#)
+}
+
 /// A local HTTPS server (on `127.0.0.1:0`, its certificate from [`PROVIDER_CA_PEM`] for
 /// [`PROVIDER_HOSTS`]) serving the test signing certificates (issued to `sns.amazonaws.com` and
 /// `api.paypal.com`, with the key of `webhook_verify::TEST_CERTIFICATE_PEM`), answering SNS
@@ -107,6 +127,44 @@ impl ProviderServer {
             }
         });
         Self { addr, paths }
+    }
+
+    /// A certificate fetcher for `scheme` trusting only [`PROVIDER_CA_PEM`], with
+    /// [`PROVIDER_HOSTS`] (and `evil.example`) resolved to this server (feature `fetch`).
+    #[cfg(feature = "fetch")]
+    pub fn fetcher(
+        &self,
+        scheme: webhook_verify::Scheme,
+    ) -> webhook_verify::fetch::CertificateFetcher {
+        let mut builder = webhook_verify::fetch::CertificateFetcher::builder(scheme)
+            .root_certificate(PROVIDER_CA_PEM);
+        for host in PROVIDER_HOSTS.into_iter().chain(["evil.example"]) {
+            builder = builder.resolve(host, self.addr);
+        }
+        builder
+            .build()
+            .unwrap_or_else(|e| panic!("the test fetcher is refused: {e}"))
+    }
+
+    /// A verifier for `sns` (accepting [`SNS_TOPIC`]) or `paypal` ([`WEBHOOK_ID`]) fetching its
+    /// certificates here, confirming SNS subscriptions when `confirm` (feature `fetch`).
+    #[cfg(feature = "fetch")]
+    pub fn verifier(
+        &self,
+        scheme: webhook_verify::Scheme,
+        confirm: bool,
+    ) -> webhook_verify::Verifier {
+        let secret = if scheme.name() == "sns" {
+            SNS_TOPIC
+        } else {
+            WEBHOOK_ID
+        };
+        webhook_verify::Verifier::builder(scheme.clone())
+            .secret(secret)
+            .certificates(self.fetcher(scheme))
+            .confirm_subscriptions(confirm)
+            .build()
+            .unwrap_or_else(|e| panic!("the test verifier is refused: {e}"))
     }
 
     /// Where it listens: resolve [`PROVIDER_HOSTS`] here.

@@ -321,11 +321,10 @@ impl Verifier {
             .scheme
             .certificate_url(&Source(headers), body)
             .filter(|url| source.certificate(url).is_none());
-        let confirm = match rule.confirm_url_in {
-            Some(url_in) if inner.confirm_subscriptions => {
-                url_in(body).filter(|url| (rule.confirm_url_allowed)(url))
-            }
-            _ => None,
+        let confirm = if inner.confirm_subscriptions {
+            (rule.confirm_url_in)(body).filter(|url| (rule.confirm_url_allowed)(url))
+        } else {
+            None
         };
         if fetch.is_none() && confirm.is_none() {
             return None;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use webhook_testkit::{CONFIRM_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer};
+use webhook_testkit::{CONFIRM_PATH, PROVIDER_CA_PEM, ProviderServer};
 use webhook_verify::fetch::CertificateFetcher;
 use webhook_verify::{
     CertificateSource as _, Received, Rejection, Scheme, Signer, Verifier, VerifyError,
@@ -13,18 +13,6 @@ const SNS_HOST: &str = "sns.us-east-1.amazonaws.com";
 const SNS_URL: &str =
     "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-webhook-verify-test.pem";
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:orders";
-
-/// The fetcher for `scheme`, trusting the test CA, the provider hosts resolved to `server`.
-fn fetcher(server: &ProviderServer, scheme: Scheme) -> CertificateFetcher {
-    let mut builder = CertificateFetcher::builder(scheme).root_certificate(PROVIDER_CA_PEM);
-    for host in PROVIDER_HOSTS {
-        builder = builder.resolve(host, server.addr());
-    }
-    builder
-        .resolve("evil.example", server.addr())
-        .build()
-        .unwrap()
-}
 
 fn sns_delivery(id: &str) -> (Vec<(String, String)>, Vec<u8>) {
     let now = std::time::SystemTime::now()
@@ -41,7 +29,7 @@ fn sns_delivery(id: &str) -> (Vec<(String, String)>, Vec<u8>) {
 #[tokio::test]
 async fn an_sns_delivery_verifies_after_prepare_and_its_certificate_is_fetched_once() {
     let server = ProviderServer::start().await;
-    let fetcher = fetcher(&server, Scheme::sns());
+    let fetcher = server.fetcher(Scheme::sns());
     let verifier = Verifier::builder(Scheme::sns())
         .secret(TOPIC)
         .certificates(fetcher)
@@ -73,7 +61,7 @@ async fn a_paypal_delivery_verifies_with_the_fetched_certificate() {
     let server = ProviderServer::start().await;
     let verifier = Verifier::builder(Scheme::paypal())
         .secret("WH-1")
-        .certificates(fetcher(&server, Scheme::paypal()))
+        .certificates(server.fetcher(Scheme::paypal()))
         .allow_any_timestamp()
         .build()
         .unwrap();
@@ -89,7 +77,7 @@ async fn a_paypal_delivery_verifies_with_the_fetched_certificate() {
 #[tokio::test]
 async fn urls_off_the_provider_hosts_are_refused_before_any_connection() {
     let server = ProviderServer::start().await;
-    let fetcher = fetcher(&server, Scheme::sns());
+    let fetcher = server.fetcher(Scheme::sns());
     for url in [
         "https://evil.example/SimpleNotificationService-webhook-verify-test.pem",
         "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-webhook-verify-test.pem",
@@ -108,7 +96,7 @@ async fn urls_off_the_provider_hosts_are_refused_before_any_connection() {
 #[tokio::test]
 async fn a_certificate_not_issued_to_the_provider_a_404_and_a_redirect_are_refused() {
     let server = ProviderServer::start().await;
-    let fetcher = fetcher(&server, Scheme::sns());
+    let fetcher = server.fetcher(Scheme::sns());
     for path in ["not-issued-to-sns.pem", "missing.pem", "moved.pem"] {
         let url = format!("https://{SNS_HOST}/{path}");
         assert!(fetcher.fetch(&url).await.is_err(), "{path}");
@@ -162,11 +150,7 @@ fn sns_confirmation(kind: &str, subscribe_url: &str) -> (Vec<(String, String)>, 
 const SUBSCRIBE_URL: &str = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:orders&Token=2336412f37-secret-token";
 
 fn sns_verifier(server: &ProviderServer, confirm: bool) -> Verifier {
-    Verifier::builder(Scheme::sns())
-        .certificates(fetcher(server, Scheme::sns()))
-        .confirm_subscriptions(confirm)
-        .build()
-        .unwrap()
+    server.verifier(Scheme::sns(), confirm)
 }
 
 fn is_handshake(received: Result<Received<'_>, VerifyError>) -> bool {
@@ -253,7 +237,7 @@ async fn forged_off_host_and_unsubscribe_confirmations_are_not_followed() {
 #[tokio::test]
 async fn the_fetcher_confirms_only_on_sns_hosts() {
     let server = ProviderServer::start().await;
-    let fetcher = fetcher(&server, Scheme::sns());
+    let fetcher = server.fetcher(Scheme::sns());
     assert_eq!(
         fetcher
             .confirm("https://evil.example/?Action=ConfirmSubscription")

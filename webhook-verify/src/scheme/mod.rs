@@ -120,9 +120,9 @@ pub(crate) struct CertificateRule {
     pub(crate) url_in: for<'h> fn(&dyn Lookup<'h>, &[u8]) -> Option<String>,
     /// The URL to `GET` to confirm a subscription when the body asks for one (SNS's
     /// `SubscribeURL` of a `SubscriptionConfirmation`), read without
-    /// verifying anything; the body carries its own signature. `None`: the scheme has no
-    /// subscriptions.
-    pub(crate) confirm_url_in: Option<fn(&[u8]) -> Option<String>>,
+    /// verifying anything; the body carries its own signature. Always `None` for a scheme
+    /// without subscriptions.
+    pub(crate) confirm_url_in: fn(&[u8]) -> Option<String>,
     /// `true` for a URL a subscription may be confirmed at (checked again before the `GET`).
     pub(crate) confirm_url_allowed: fn(&str) -> bool,
 }

@@ -52,7 +52,7 @@ const RULE: CertificateRule = CertificateRule {
         }
         serde_json::from_slice::<Named>(body).ok().map(|n| n.url)
     },
-    confirm_url_in: Some(subscribe_url),
+    confirm_url_in: subscribe_url,
     confirm_url_allowed: subscribe_url_allowed,
 };
 
@@ -71,9 +71,7 @@ fn subscribe_url(body: &[u8]) -> Option<String> {
         #[serde(rename = "SubscribeURL")]
         url: String,
     }
-    if memchr::memmem::find(body, b"SubscriptionConfirmation").is_none() {
-        return None;
-    }
+    memchr::memmem::find(body, b"SubscriptionConfirmation")?;
     let message: Confirmation<'_> = serde_json::from_slice(body).ok()?;
     (message.kind == "SubscriptionConfirmation").then_some(message.url)
 }
