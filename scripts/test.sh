@@ -24,4 +24,6 @@ cargo test --workspace --all-targets
 cargo test -p webhook-idempotency -p webhook-queue --features tls
 # The certificate fetcher (optional `fetch` feature of webhook-verify) against a local HTTPS server.
 cargo test -p webhook-verify --features fetch --test fetch
+cargo test -p webhook-axum --features fetch --test fetch
+cargo test -p webhook-actix --features fetch --test fetch
 cargo test --workspace --doc

@@ -352,10 +352,21 @@ mod handshakes {
     use webhook_verify::Signer;
 
     const SLACK: &str = "slack-signing-secret";
+    /// RFC 8032 test key 1: Discord's key pair (seed then public key), and its public key.
+    const DISCORD_PRIVATE: &str = concat!(
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    );
+    const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
     fn verifier(scheme: Scheme) -> Verifier {
+        let secret = if scheme.name() == "discord" {
+            DISCORD_PUBLIC
+        } else {
+            SLACK
+        };
         Verifier::builder(scheme)
-            .secret(SLACK)
+            .secret(secret)
             .verify_token("my-verify-token")
             .build()
             .unwrap()
@@ -405,7 +416,7 @@ mod handshakes {
                 Some(content_type),
                 "{adapter}"
             );
-            if status == 200 {
+            if status == 200 && body != "handler ran" {
                 assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
             }
         }
@@ -430,6 +441,38 @@ mod handshakes {
         let forged = request(&signer.sign("", 1, body).unwrap(), body);
         let stale = r#"{"error":"timestamp is older than the 300 s tolerance"}"#;
         both_answer(Scheme::slack(), &forged, 401, stale, "application/json").await;
+    }
+
+    #[tokio::test]
+    async fn discord_ping_gets_a_pong() {
+        let body = br#"{"application_id":"11","id":"22","token":"t","type":1,"version":1}"#;
+        let signer = Signer::new(Scheme::discord(), DISCORD_PRIVATE).unwrap();
+        let headers = signer.sign("", webhook_testkit::now(), body).unwrap();
+        let raw = request(&headers, body);
+        both_answer(
+            Scheme::discord(),
+            &raw,
+            200,
+            r#"{"type":1}"#,
+            "application/json",
+        )
+        .await;
+        // Another interaction type is a delivery: the handler answers it.
+        let command = br#"{"type":2,"data":{"name":"hello"}}"#;
+        let headers = signer.sign("", webhook_testkit::now(), command).unwrap();
+        let raw = request(&headers, command);
+        both_answer(
+            Scheme::discord(),
+            &raw,
+            200,
+            "handler ran",
+            "text/plain; charset=utf-8",
+        )
+        .await;
+        // Forged: refused, no PONG.
+        let forged = request(&signer.sign("", 1, body).unwrap(), body);
+        let stale = r#"{"error":"timestamp is older than the 300 s tolerance"}"#;
+        both_answer(Scheme::discord(), &forged, 401, stale, "application/json").await;
     }
 
     #[tokio::test]

@@ -9,6 +9,12 @@
 //! verified with the body its signer returned (Mailgun and Linear write into it), then maybe
 //! tampered with.
 //!
+//! The key-pair and certificate schemes too: `discord` (ed25519) and `sendgrid` (P-256) with
+//! their own key pairs, `paypal` and `sns` with the test certificate given; JSON bodies built of
+//! SNS's keys and values reach its canonical string, and `receive` runs every handshake rule
+//! (Discord's PING, SNS's confirmations). Certificate parsing (`Certificate::from_pem`,
+//! `from_der`) takes arbitrary text, arbitrary DER, and the test certificate with a bit flipped.
+//!
 //! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run verify -- -max_total_time=60`
 #![no_main]
 
@@ -19,12 +25,23 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use webhook_verify::{
-    Encoding, FixedClock, HeaderSource, HmacSha256, PublicUrl, Rejection, Request, Scheme, Signer,
-    Verifier,
+    Certificate, Encoding, FixedClock, GivenCertificate, HeaderSource, HmacSha256, PublicUrl,
+    Rejection, Request, Scheme, Signer, TEST_CERTIFICATE_PEM, Verifier,
 };
 
 /// Every header name a built-in scheme reads, plus near misses.
-const NAMES: [&str; 34] = [
+const NAMES: [&str; 45] = [
+    "X-Signature-Ed25519",
+    "X-Signature-Timestamp",
+    "X-Twilio-Email-Event-Webhook-Signature",
+    "X-Twilio-Email-Event-Webhook-Timestamp",
+    "PAYPAL-TRANSMISSION-ID",
+    "PAYPAL-TRANSMISSION-TIME",
+    "PAYPAL-TRANSMISSION-SIG",
+    "PAYPAL-CERT-URL",
+    "PAYPAL-AUTH-ALGO",
+    "x-amz-sns-message-type",
+    "x-amz-sns-message-id",
     "x-zm-signature",
     "x-zm-request-timestamp",
     "Paddle-Signature",
@@ -65,6 +82,15 @@ const NAMES: [&str; 34] = [
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const WHSK: &str = "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
 const WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+/// Discord: RFC 8032 test key 1 (seed and public key), and its public key.
+const DISCORD_PRIVATE: &str = concat!(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+);
+const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/// SendGrid: a P-256 key pair (PKCS#8 and SubjectPublicKeyInfo, base64 DER).
+const SENDGRID_PRIVATE: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oYiYKfMYuHwzD0QW/TocNDaNQCzVz7W4hPH6UbFsXKhRANCAARnxu9SFS3Q3lSOzwOGM6TluRQehoNsMd47tsnU1Ocd/2cfoA8JxFhDQtEU5Mv2hr8S7R+BpReCZi80M/hAcsRZ";
+const SENDGRID_PUBLIC: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ8bvUhUt0N5Ujs8DhjOk5bkUHoaDbDHeO7bJ1NTnHf9nH6APCcRYQ0LRFOTL9oa/Eu0fgaUXgmYvNDP4QHLEWQ==";
 
 #[derive(Arbitrary, Debug)]
 enum Name<'a> {
@@ -131,7 +157,7 @@ enum Key<'a> {
     Raw(&'a str),
 }
 
-const JSON_KEYS: [&str; 8] = [
+const JSON_KEYS: [&str; 19] = [
     "signature",
     "timestamp",
     "token",
@@ -140,6 +166,34 @@ const JSON_KEYS: [&str; 8] = [
     "webhookTimestamp",
     "type",
     "data",
+    // SNS: the signed keys and how a message is signed.
+    "Type",
+    "Message",
+    "MessageId",
+    "Subject",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "SignatureVersion",
+    "Signature",
+    "SigningCertURL",
+];
+
+/// String values the schemes give meaning to (SNS's types, versions, URLs and times).
+const JSON_VALUES: [&str; 12] = [
+    "Notification",
+    "SubscriptionConfirmation",
+    "UnsubscribeConfirmation",
+    "1",
+    "2",
+    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-webhook-verify-test.pem",
+    "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t",
+    "http://sns.us-east-1.amazonaws.com/x.pem",
+    "2023-11-14T22:13:20Z",
+    "2023-11-14T22:13:20.000+01:00",
+    "arn:aws:sns:us-east-1:123456789012:orders",
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 ];
 
 impl Key<'_> {
@@ -162,6 +216,8 @@ enum Leaf<'a> {
     Str(Key<'a>),
     /// Digits, as Mailgun's timestamp and Linear's `webhookTimestamp` are.
     Digits(u64),
+    /// A value a scheme gives meaning to.
+    Known(u8),
 }
 
 impl Leaf<'_> {
@@ -174,6 +230,7 @@ impl Leaf<'_> {
             Leaf::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Leaf::Str(k) => Value::String(k.text()),
             Leaf::Digits(n) => Value::String(n.to_string()),
+            Leaf::Known(i) => Value::String(JSON_VALUES[usize::from(*i) % JSON_VALUES.len()].into()),
         }
     }
 }
@@ -351,8 +408,60 @@ fn signature_list(entries: &[(Version<'_>, Payload<'_>)], separator: &Separator)
     out.into_bytes()
 }
 
+/// Input for certificate parsing.
+#[derive(Arbitrary, Debug)]
+enum CertInput<'a> {
+    Pem(&'a str),
+    Der(&'a [u8]),
+    /// These bytes base64-encoded inside PEM armour.
+    Armoured(&'a [u8]),
+    /// The test certificate's DER with one bit flipped, or cut short.
+    Flipped(u16, u8),
+    Truncated(u16),
+}
+
+fn parse_certificate(input: &CertInput<'_>) {
+    let test_der = || {
+        let text: String = TEST_CERTIFICATE_PEM
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        BASE64.decode(text).unwrap_or_default()
+    };
+    match input {
+        CertInput::Pem(pem) => {
+            let _ = Certificate::from_pem(pem);
+            let _ = GivenCertificate::from_pem(pem);
+        }
+        CertInput::Der(der) => {
+            let _ = Certificate::from_der(der);
+        }
+        CertInput::Armoured(der) => {
+            let pem = format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                BASE64.encode(der)
+            );
+            let _ = Certificate::from_pem(&pem);
+        }
+        CertInput::Flipped(at, bit) => {
+            let mut der = test_der();
+            let i = usize::from(*at) % der.len().max(1);
+            if let Some(b) = der.get_mut(i) {
+                *b ^= 1 << (bit % 8);
+            }
+            let _ = Certificate::from_der(&der);
+        }
+        CertInput::Truncated(len) => {
+            let der = test_der();
+            let _ = Certificate::from_der(&der[..usize::from(*len).min(der.len())]);
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
+    /// Parsed as a certificate first.
+    cert: Option<CertInput<'a>>,
     scheme: u8,
     /// A body-HMAC scheme with a fuzzed header name and prefix, instead of a built-in one.
     custom: Option<(&'a str, Option<&'a str>, bool, bool)>,
@@ -408,11 +517,23 @@ fuzz_target!(|input: Input<'_>| {
         .as_ref()
         .zip(url.as_deref())
         .map(|((method, _), url)| Request::new(method, url));
-    let (sign_secret, verify_secret) = if v1a { (WHSK, WHPK) } else { (SECRET, SECRET) };
+    if let Some(cert) = &input.cert {
+        parse_certificate(cert);
+    }
+    let (sign_secret, verify_secret) = match scheme.name() {
+        _ if v1a => (WHSK, WHPK),
+        "discord" => (DISCORD_PRIVATE, DISCORD_PUBLIC),
+        "sendgrid" => (SENDGRID_PRIVATE, SENDGRID_PUBLIC),
+        _ => (SECRET, SECRET),
+    };
+    let Ok(given) = GivenCertificate::from_pem(TEST_CERTIFICATE_PEM) else {
+        panic!("the test certificate must parse");
+    };
 
     // Arbitrary secrets may be refused, never panic.
     let mut builder = Verifier::builder(scheme.clone())
         .public_url(PublicUrl::PerRequest)
+        .certificates(given.clone())
         .clock(FixedClock(input.now));
     builder = match input.tolerance {
         Some(secs) => builder.tolerance(std::time::Duration::from_secs(u64::from(secs))),
@@ -429,6 +550,7 @@ fuzz_target!(|input: Input<'_>| {
         .or_else(|_| {
             Verifier::builder(scheme.clone())
                 .public_url(PublicUrl::PerRequest)
+                .certificates(given.clone())
                 .clock(FixedClock(input.now))
                 .secret(verify_secret)
                 .build()
@@ -567,6 +689,29 @@ fuzz_target!(|input: Input<'_>| {
     if let Some(Edit::Add(Name::Raw(name), _)) = input.edits.first() {
         let _ = headers.as_slice().unique(name);
         let _ = map.unique(name);
+    }
+
+    // The endpoint checks: a handshake is answered only for what verifies (or is unsigned).
+    let (method, path) = match &input.request {
+        Some((method, _)) => (*method, url.as_deref().unwrap_or("/")),
+        None => ("POST", "/"),
+    };
+    let path = path.find("://").map_or(path, |i| {
+        let rest = &path[i + 3..];
+        rest.find('/').map_or("/", |j| &rest[j..])
+    });
+    match verifier.receive(method, path, &headers, body) {
+        Ok(webhook_verify::Received::Handshake(answer)) => {
+            let unsigned = matches!(answer.scheme, "dropbox" | "meta");
+            assert!(
+                unsigned || owned.is_ok() || request.is_some(),
+                "a signed check answered without verifying"
+            );
+        }
+        Ok(webhook_verify::Received::Delivery(_)) => {
+            assert!(owned.is_ok() || request.is_some(), "receive accepted what verify refused");
+        }
+        Err(_) => {}
     }
 
     match owned {

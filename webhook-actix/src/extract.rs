@@ -99,6 +99,9 @@ where
                     metrics::refused(&verifier, &rejection);
                     refuse(&req, rejection)
                 })?;
+            verifier
+                .prepare(&crate::ActixHeaders::new(req.headers()), &body)
+                .await;
             let started = Instant::now();
             let verified =
                 crate::verify::check(&verifier, &req, &body).map_err(|err| match err {

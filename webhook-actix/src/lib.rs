@@ -29,3 +29,6 @@ pub use server::ReceiverServer;
 pub use verify::{VerifyWebhook, VerifyWebhookMiddleware};
 /// The verification crate this adapter builds on, re-exported for convenience.
 pub use webhook_verify;
+/// The caching certificate fetcher for `paypal` and `sns` (feature `fetch`): webhook-verify's.
+#[cfg(feature = "fetch")]
+pub use webhook_verify::fetch;

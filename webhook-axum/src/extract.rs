@@ -77,6 +77,7 @@ where
             .extensions
             .get::<OriginalUri>()
             .map_or(&parts.uri, |o| &o.0);
+        verifier.prepare(&parts.headers, &body).await;
         let started = Instant::now();
         let verified = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
         metrics::verified(&verifier, body.len(), started.elapsed());

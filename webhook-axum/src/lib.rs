@@ -25,3 +25,6 @@ pub use queue::EnqueueWebhook;
 pub use rejection::WebhookRejection;
 pub use serve::{Serve, bind, serve};
 pub use verify::{VerifyWebhook, VerifyWebhookLayer};
+/// The caching certificate fetcher for `paypal` and `sns` (feature `fetch`): webhook-verify's.
+#[cfg(feature = "fetch")]
+pub use webhook_verify::fetch;

@@ -374,3 +374,30 @@ fn endpoint_checks_are_answered_and_printed() {
     );
     assert_eq!(listener.wait(), 0);
 }
+
+#[test]
+fn a_discord_ping_gets_a_pong() {
+    // RFC 8032 test key 1: `webhook send` signs with the key pair, `listen` holds the public key.
+    const PRIVATE: &str = concat!(
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    );
+    const PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let listener = Listener::start(&["--scheme", "discord", "--secret", PUBLIC, "--count", "1"]);
+    let body = body_file(
+        "discord",
+        br#"{"application_id":"11","id":"22","type":1,"version":1}"#,
+    );
+    let args = [
+        "--scheme",
+        "discord",
+        "--secret",
+        PRIVATE,
+        "--body-file",
+        body.to_str().unwrap(),
+    ];
+    let (code, answer) = send(&format!("{}interactions", listener.url), &args);
+    assert_eq!((code, answer.as_str()), (0, "200 OK\n{\"type\":1}\n"));
+    assert_eq!(listener.next_line(), "handshake discord 200");
+    assert_eq!(listener.wait(), 0);
+}

@@ -2,20 +2,25 @@
 //! # API entry points
 //!
 //! [`RedisServer`] ([`RedisServer::start`], [`RedisServer::start_tls`]), [`RedisCluster`],
-//! [`free_port`] and [`untrusted_ca_pem`].
+//! [`free_port`] and [`untrusted_ca_pem`]; [`ProviderServer`], the HTTPS certificate provider.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cluster;
 mod process;
+mod provider;
 mod server;
 mod signing;
 mod tls;
 mod wire;
 
 pub use cluster::RedisCluster;
+pub use provider::{
+    CONFIRM_PATH, PAYPAL_CERT_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer, SNS_CERT_PATH,
+    SNS_TOPIC, WEBHOOK_ID, sns_subscription_confirmation,
+};
 pub use server::RedisServer;
-pub use signing::{now, sign_at};
+pub use signing::{now, sign_at, sign_now};
 pub use wire::{UntilClosed, read_until_closed};
 
 /// A port on 127.0.0.1 that was free a moment ago.

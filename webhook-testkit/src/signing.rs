@@ -31,3 +31,25 @@ pub fn sign_at(scheme: Scheme, secret: &str, timestamp: i64, body: &[u8]) -> Vec
         .sign("msg_1", timestamp, body)
         .unwrap_or_else(|err| panic!("cannot sign this test delivery: {err}"))
 }
+
+/// A delivery `scheme` sends now with id `id`: its headers and its body, which the signer may
+/// rewrite (`sns` wraps it in its message, `mailgun` and `linear` write into it). Panics on a
+/// secret the scheme cannot sign with.
+///
+/// ```
+/// use webhook_verify::Scheme;
+/// let (headers, body) = webhook_testkit::sign_now(Scheme::sns(), "arn:aws:sns:us-east-1:1:t", "m-1", b"{}");
+/// assert!(String::from_utf8(body).unwrap().contains("SigningCertURL"));
+/// # assert!(!headers.is_empty());
+/// ```
+pub fn sign_now(
+    scheme: Scheme,
+    secret: &str,
+    id: &str,
+    body: &[u8],
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let signed = Signer::new(scheme, secret)
+        .and_then(|signer| signer.sign_delivery(None, id, now(), body))
+        .unwrap_or_else(|err| panic!("cannot sign this test delivery: {err}"));
+    (signed.headers, signed.body)
+}

@@ -141,6 +141,16 @@ pub trait CertificateSource: Send + Sync {
         let _ = url;
         Box::pin(std::future::ready(()))
     }
+
+    /// Confirms a subscription by an HTTPS `GET` of `url` (SNS's `SubscribeURL`, already checked
+    /// to be on the provider's hosts and authentic), logging the outcome; `None` when this source
+    /// does no I/O (the default). Called only when
+    /// [`VerifierBuilder::confirm_subscriptions`](crate::VerifierBuilder::confirm_subscriptions)
+    /// is on.
+    fn confirm_subscription<'a>(&'a self, url: &'a str) -> Option<Prefetch<'a>> {
+        let _ = url;
+        None
+    }
 }
 
 /// What [`CertificateSource::prefetch`] returns: a future, so that this crate needs no runtime.

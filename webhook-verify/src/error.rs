@@ -132,6 +132,11 @@ pub enum VerifyError {
     /// failed): answered `503` with `Retry-After`, so the sender retries.
     #[error("the signing certificate is not available yet; retry later")]
     CertificateUnavailable,
+    /// An SNS subscription could not be confirmed (its `SubscribeURL` refused, or the `GET`
+    /// failed): the fetcher's `confirm` (the `fetch` feature). As a [`Rejection`](crate::Rejection),
+    /// `503` with `Retry-After`.
+    #[error("the subscription could not be confirmed; retry later")]
+    SubscriptionNotConfirmed,
 }
 
 impl VerifyError {
@@ -152,6 +157,7 @@ impl VerifyError {
                 | Self::MissingCertificates { .. }
                 | Self::InvalidCertificate { .. }
                 | Self::CertificateUnavailable
+                | Self::SubscriptionNotConfirmed
         )
     }
 }

@@ -13,6 +13,11 @@
 //!   the sooner of its `notAfter` and the [`ttl`](CertificateFetcherBuilder::ttl): a certificate
 //!   is fetched once per URL while cached.
 //!
+//! With [`VerifierBuilder::confirm_subscriptions`](crate::VerifierBuilder::confirm_subscriptions)
+//! on, it also confirms SNS subscriptions: one `GET` of an authentic `SubscriptionConfirmation`'s
+//! `SubscribeURL`, only `https` on `sns.<region>.amazonaws.com`, with the same client (roots,
+//! no redirects, timeout); the URL (which holds the token) is never logged.
+//!
 //! A failed fetch is logged (`WARN`) and leaves the certificate unavailable: the delivery is
 //! refused with `503` and `Retry-After` ([`VerifyError::CertificateUnavailable`]) and the sender
 //! retries.
@@ -207,6 +212,41 @@ impl CertificateFetcher {
         }
     }
 
+    /// Confirms an SNS subscription: `GET url`, refused before any connection unless it is
+    /// `https` on `sns.<region>.amazonaws.com`; [`VerifyError::SubscriptionNotConfirmed`] when
+    /// the URL is refused, the request fails or SNS answers other than `200`. Logs the outcome
+    /// (never the URL, which holds the token).
+    ///
+    /// ```no_run
+    /// # use webhook_verify::{Scheme, fetch::CertificateFetcher};
+    /// # async fn run() -> Result<(), webhook_verify::VerifyError> {
+    /// let fetcher = CertificateFetcher::new(Scheme::sns())?;
+    /// fetcher.confirm("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn&Token=t").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn confirm(&self, url: &str) -> Result<(), VerifyError> {
+        let scheme = self.0.scheme.name();
+        let outcome = if self.0.scheme.confirm_url_allowed(url) {
+            match self.0.client.get(url).send().await {
+                Ok(response) if response.status() == reqwest::StatusCode::OK => Ok(()),
+                Ok(_) => Err("SNS did not answer 200"),
+                Err(_) => Err("the HTTPS request failed"),
+            }
+        } else {
+            Err("not an https URL on sns.<region>.amazonaws.com")
+        };
+        match outcome {
+            Ok(()) => {
+                tracing::info!(scheme, "SNS subscription confirmed");
+                Ok(())
+            }
+            Err(reason) => {
+                tracing::warn!(scheme, reason, "SNS subscription not confirmed");
+                Err(VerifyError::SubscriptionNotConfirmed)
+            }
+        }
+    }
+
     fn cached(&self, url: &str) -> Option<Arc<Certificate>> {
         let cache = self.0.cache.lock().unwrap_or_else(PoisonError::into_inner);
         cache
@@ -287,5 +327,11 @@ impl CertificateSource for CertificateFetcher {
         Box::pin(async move {
             let _ = self.fetch(url).await;
         })
+    }
+
+    fn confirm_subscription<'a>(&'a self, url: &'a str) -> Option<Prefetch<'a>> {
+        Some(Box::pin(async move {
+            let _ = self.confirm(url).await;
+        }))
     }
 }

@@ -9,7 +9,9 @@
 //! |---|---|---|---|
 //! | `slack` | JSON body `{"type":"url_verification","challenge":C}` | yes | `200` `text/plain` `C` |
 //! | `zoom` | JSON body `{"event":"endpoint.url_validation","payload":{"plainToken":P}}` | yes | `200` JSON `{"plainToken":P,"encryptedToken":hex(HMAC-SHA256(secret token, P))}` |
+//! | `discord` | JSON body `{"type":1}` (PING) | yes | `200` JSON `{"type":1}` (PONG) |
 //! | `twitch` | `Twitch-Eventsub-Message-Type: webhook_callback_verification`, body `{"challenge":C}` | yes | `200` `text/plain` `C` |
+//! | `sns` | JSON body `"Type":"SubscriptionConfirmation"` or `"UnsubscribeConfirmation"` | yes | `200` JSON `{"received":TYPE}`; a subscription is confirmed (`GET SubscribeURL`) only with [`confirm_subscriptions`](crate::VerifierBuilder::confirm_subscriptions), else logged as awaiting confirmation |
 //! | `dropbox` | `GET ?challenge=C` | no | `200` `text/plain` `C` |
 //! | `meta` | `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` | no (`T`) | `200` `text/plain` `C` when `T` is the configured [verify token](crate::VerifierBuilder::verify_token), else `403` |
 //!
@@ -163,9 +165,12 @@ impl UnsignedCheck<'_> {
 /// A signed check's request, after verification.
 pub(crate) struct SignedCheck<'a, 'h> {
     pub(crate) scheme: &'static str,
-    pub(crate) key: &'a VerifyKey,
+    /// The key that verified (`None` for a scheme verified without one: SNS with no topics).
+    pub(crate) key: Option<&'a VerifyKey>,
     pub(crate) headers: &'a dyn Lookup<'h>,
     pub(crate) body: &'a [u8],
+    /// [`VerifierBuilder::confirm_subscriptions`](crate::VerifierBuilder::confirm_subscriptions).
+    pub(crate) confirm_subscriptions: bool,
 }
 
 impl SignedCheck<'_, '_> {

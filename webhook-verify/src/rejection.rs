@@ -231,7 +231,10 @@ impl From<VerifyError> for Rejection {
                 reason: "timestamp",
                 ..Self::new(401, err.to_string())
             }
-        } else if err == VerifyError::CertificateUnavailable {
+        } else if matches!(
+            err,
+            VerifyError::CertificateUnavailable | VerifyError::SubscriptionNotConfirmed
+        ) {
             Self::new(503, err.to_string()).retry_after(CERTIFICATE_RETRY_AFTER_SECS)
         } else if err.is_request_error() {
             Self::new(401, err.to_string())

@@ -10,8 +10,8 @@ use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
 use crate::timestamp::TimestampPolicy;
 use crate::{
-    CertificateSource, Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Request,
-    Scheme, Secret, Verified, VerifyError,
+    CertificateSource, Clock, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, HeaderSource, Prefetch,
+    Request, Scheme, Secret, Verified, VerifyError,
 };
 
 /// Checks that a delivery was signed by the sender, over the raw body bytes.
@@ -44,6 +44,7 @@ struct Inner {
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
+    confirm_subscriptions: bool,
     metrics: crate::metrics::Handles,
 }
 
@@ -84,6 +85,7 @@ impl Verifier {
             verify_token: None,
             endpoint: Arc::from(DEFAULT_ENDPOINT),
             certificates: None,
+            confirm_subscriptions: false,
         }
     }
 
@@ -222,15 +224,15 @@ impl Verifier {
             }
         }
         let verified = self.verify_http(method, path_and_query, headers, body)?;
-        if let (Some(Rule::Signed(answer)), Some(key)) =
-            (rule, inner.keys.get(verified.secret_index))
-        {
+        if let Some(Rule::Signed(answer)) = rule {
+            let key = inner.keys.get(verified.secret_index);
             let source = Source(headers);
             let request = SignedCheck {
                 scheme,
                 key,
                 headers: &source,
                 body,
+                confirm_subscriptions: inner.confirm_subscriptions,
             };
             if let Some(handshake) = answer(&request) {
                 return Ok(Received::Handshake(handshake));
@@ -273,10 +275,9 @@ impl Verifier {
     }
 
     /// Makes the signing certificate a delivery names available before it is verified, for the
-    /// schemes that use certificates ([`Scheme::uses_certificates`]): awaits the
-    /// [`CertificateSource`]'s [`prefetch`](CertificateSource::prefetch) of the URL the delivery
-    /// names (when it is one the scheme allows). Does nothing for the other schemes. Adapters
-    /// call it between reading the body and [`verify_http`](Self::verify_http).
+    /// schemes that use certificates ([`Scheme::uses_certificates`]), and confirms an SNS
+    /// subscription when [enabled](VerifierBuilder::confirm_subscriptions): awaits
+    /// [`preparation`](Self::preparation). Does nothing for the other schemes.
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Verifier};
@@ -286,14 +287,72 @@ impl Verifier {
     /// # }
     /// ```
     pub async fn prepare<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) {
+        if let Some(preparation) = self.preparation(headers, body) {
+            preparation.await;
+        }
+    }
+
+    /// What must be awaited before this delivery is verified, as a future that borrows nothing
+    /// (for adapters to hold in their own futures); `None`, at no cost, when nothing is to be
+    /// done — the scheme uses no certificates, the delivery names no allowed URL, or the
+    /// [`CertificateSource`] has the certificate already — so the other schemes never allocate.
+    ///
+    /// The future [prefetches](CertificateSource::prefetch) the certificate; for an SNS
+    /// `SubscriptionConfirmation`, when [`VerifierBuilder::confirm_subscriptions`] is on, it then
+    /// verifies the message and, if authentic, has the source
+    /// [confirm the subscription](CertificateSource::confirm_subscription). Adapters await it
+    /// between reading the body and [`receive`](Self::receive).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// let verifier = Verifier::new(Scheme::github(), "secret")?;
+    /// assert!(verifier.preparation(&[("X-Hub-Signature-256", "sha256=00")], b"{}").is_none());
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn preparation<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Option<Prefetch<'static>> {
         let inner = &*self.0;
-        let Some(source) = &inner.certificates else {
-            return;
+        let source = inner.certificates.as_ref()?;
+        let rule = inner.scheme.provider()?.certificates?;
+        let fetch = inner
+            .scheme
+            .certificate_url(&Source(headers), body)
+            .filter(|url| source.certificate(url).is_none());
+        let confirm = if inner.confirm_subscriptions {
+            (rule.confirm_url_in)(body).filter(|url| (rule.confirm_url_allowed)(url))
+        } else {
+            None
         };
-        let Some(url) = inner.scheme.certificate_url(&Source(headers), body) else {
-            return;
-        };
-        source.prefetch(&url).await;
+        if fetch.is_none() && confirm.is_none() {
+            return None;
+        }
+        let source = Arc::clone(source);
+        let verifier = self.clone();
+        let body = confirm.as_ref().map(|_| body.to_vec());
+        Some(Box::pin(async move {
+            if let Some(url) = &fetch {
+                source.prefetch(url).await;
+            }
+            let (Some(url), Some(body)) = (confirm, body) else {
+                return;
+            };
+            // The confirmation carries its signature in its body: no header is needed.
+            let no_headers: [(&str, &str); 0] = [];
+            if verifier.verify(&no_headers, &body).is_err() {
+                return; // receive refuses it, with the reason
+            }
+            match source.confirm_subscription(&url) {
+                Some(confirmation) => confirmation.await,
+                None => tracing::warn!(
+                    scheme = verifier.scheme().name(),
+                    "this certificate source cannot confirm subscriptions (use the fetch \
+                     feature's CertificateFetcher); the subscription awaits confirmation"
+                ),
+            }
+        }))
     }
 
     /// The largest body this verifier accepts, in bytes (default [`DEFAULT_BODY_LIMIT`], 2 MiB).
@@ -395,6 +454,7 @@ pub struct VerifierBuilder {
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
+    confirm_subscriptions: bool,
 }
 
 /// The `endpoint` label of a verifier given no name: `default`.
@@ -548,6 +608,27 @@ impl VerifierBuilder {
         self
     }
 
+    /// Confirms Amazon SNS subscriptions (default off): an authentic `SubscriptionConfirmation`
+    /// is confirmed by an HTTPS `GET` of its `SubscribeURL`, only on `sns.<region>.amazonaws.com`
+    /// (the host rule of the certificate URLs), by the [`CertificateSource`] (the `fetch`
+    /// feature's `CertificateFetcher`), in [`Verifier::preparation`]. Off, or for an
+    /// `UnsubscribeConfirmation`, the message is answered `200` without calling the handler and
+    /// an `INFO` line says the subscription awaits confirmation (the token is never logged).
+    /// Ignored by the other schemes.
+    ///
+    /// ```
+    /// # use webhook_verify::{GivenCertificate, Scheme, Verifier, TEST_CERTIFICATE_PEM};
+    /// let verifier = Verifier::builder(Scheme::sns())
+    ///     .certificates(GivenCertificate::from_pem(TEST_CERTIFICATE_PEM)?)
+    ///     .confirm_subscriptions(true)
+    ///     .build()?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn confirm_subscriptions(mut self, confirm: bool) -> Self {
+        self.confirm_subscriptions = confirm;
+        self
+    }
+
     /// Parses every secret for the scheme and computes their keyed MAC states. A scheme that
     /// signs the URL without a [`public_url`](Self::public_url) is
     /// [`VerifyError::MissingRequestUrl`].
@@ -593,6 +674,7 @@ impl VerifierBuilder {
             verify_token: self.verify_token,
             endpoint: self.endpoint,
             certificates: self.certificates,
+            confirm_subscriptions: self.confirm_subscriptions,
             metrics: crate::metrics::Handles::default(),
         })))
     }

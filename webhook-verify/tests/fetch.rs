@@ -1,109 +1,18 @@
 //! The certificate fetcher (`fetch` feature) against a local HTTPS server with a test CA: the
 //! provider's host names resolve to it, so nothing reaches the internet.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use webhook_testkit::{CONFIRM_PATH, PROVIDER_CA_PEM, ProviderServer};
 use webhook_verify::fetch::CertificateFetcher;
 use webhook_verify::{
-    CertificateSource as _, Rejection, Scheme, Signer, TEST_CERTIFICATE_PEM, Verifier, VerifyError,
+    CertificateSource as _, Received, Rejection, Scheme, Signer, Verifier, VerifyError,
 };
 
-const CA: &str = include_str!("data/test-ca.pem");
 const SNS_HOST: &str = "sns.us-east-1.amazonaws.com";
-const PAYPAL_HOST: &str = "api.sandbox.paypal.com";
 const SNS_URL: &str =
     "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-webhook-verify-test.pem";
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:orders";
-
-/// A local HTTPS server for the provider hosts (certificate from the test CA); counts the
-/// requests it answers.
-struct Server {
-    addr: SocketAddr,
-    requests: Arc<AtomicUsize>,
-}
-
-/// What the server answers for a path: status line and body.
-fn answer(path: &str) -> (&'static str, &'static str) {
-    match path {
-        "/SimpleNotificationService-webhook-verify-test.pem" => {
-            ("200 OK", include_str!("data/sns-signing-cert.pem"))
-        }
-        "/v1/notifications/certs/CERT-webhook-verify-test" => {
-            ("200 OK", include_str!("data/paypal-signing-cert.pem"))
-        }
-        "/not-issued-to-sns.pem" => ("200 OK", TEST_CERTIFICATE_PEM),
-        "/moved.pem" => ("302 Found\r\nLocation: https://evil.example/c.pem", ""),
-        _ => ("404 Not Found", ""),
-    }
-}
-
-async fn start() -> Server {
-    let certs = CertificateDer::pem_slice_iter(include_bytes!("data/tls-server.pem"))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(include_bytes!("data/tls-server.key")).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&requests);
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let (acceptor, counted) = (acceptor.clone(), Arc::clone(&counted));
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && tls.read(&mut byte).await.unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head);
-                let path = head.split(' ').nth(1).unwrap_or("/");
-                counted.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = answer(path);
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(response.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    Server { addr, requests }
-}
-
-impl Server {
-    fn fetcher(&self, scheme: Scheme) -> CertificateFetcher {
-        CertificateFetcher::builder(scheme)
-            .root_certificate(CA)
-            .resolve(SNS_HOST, self.addr)
-            .resolve(PAYPAL_HOST, self.addr)
-            .resolve("evil.example", self.addr)
-            .build()
-            .unwrap()
-    }
-
-    fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
-    }
-}
 
 fn sns_delivery(id: &str) -> (Vec<(String, String)>, Vec<u8>) {
     let now = std::time::SystemTime::now()
@@ -119,7 +28,7 @@ fn sns_delivery(id: &str) -> (Vec<(String, String)>, Vec<u8>) {
 
 #[tokio::test]
 async fn an_sns_delivery_verifies_after_prepare_and_its_certificate_is_fetched_once() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     let fetcher = server.fetcher(Scheme::sns());
     let verifier = Verifier::builder(Scheme::sns())
         .secret(TOPIC)
@@ -149,7 +58,7 @@ async fn an_sns_delivery_verifies_after_prepare_and_its_certificate_is_fetched_o
 
 #[tokio::test]
 async fn a_paypal_delivery_verifies_with_the_fetched_certificate() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     let verifier = Verifier::builder(Scheme::paypal())
         .secret("WH-1")
         .certificates(server.fetcher(Scheme::paypal()))
@@ -167,7 +76,7 @@ async fn a_paypal_delivery_verifies_with_the_fetched_certificate() {
 
 #[tokio::test]
 async fn urls_off_the_provider_hosts_are_refused_before_any_connection() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     let fetcher = server.fetcher(Scheme::sns());
     for url in [
         "https://evil.example/SimpleNotificationService-webhook-verify-test.pem",
@@ -186,7 +95,7 @@ async fn urls_off_the_provider_hosts_are_refused_before_any_connection() {
 
 #[tokio::test]
 async fn a_certificate_not_issued_to_the_provider_a_404_and_a_redirect_are_refused() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     let fetcher = server.fetcher(Scheme::sns());
     for path in ["not-issued-to-sns.pem", "missing.pem", "moved.pem"] {
         let url = format!("https://{SNS_HOST}/{path}");
@@ -198,10 +107,10 @@ async fn a_certificate_not_issued_to_the_provider_a_404_and_a_redirect_are_refus
 
 #[tokio::test]
 async fn a_server_outside_the_trusted_roots_is_refused() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     // The built-in roots do not include the test CA: the TLS handshake fails.
     let fetcher = CertificateFetcher::builder(Scheme::sns())
-        .resolve(SNS_HOST, server.addr)
+        .resolve(SNS_HOST, server.addr())
         .build()
         .unwrap();
     assert!(fetcher.fetch(SNS_URL).await.is_err());
@@ -210,10 +119,10 @@ async fn a_server_outside_the_trusted_roots_is_refused() {
 
 #[tokio::test]
 async fn an_expired_cache_entry_is_fetched_again() {
-    let server = start().await;
+    let server = ProviderServer::start().await;
     let fetcher = CertificateFetcher::builder(Scheme::sns())
-        .root_certificate(CA)
-        .resolve(SNS_HOST, server.addr)
+        .root_certificate(PROVIDER_CA_PEM)
+        .resolve(SNS_HOST, server.addr())
         .ttl(Duration::ZERO)
         .build()
         .unwrap();
@@ -221,4 +130,121 @@ async fn an_expired_cache_entry_is_fetched_again() {
     fetcher.fetch(SNS_URL).await.unwrap();
     assert_eq!(server.requests(), 2);
     assert!(fetcher.certificate(SNS_URL).is_none());
+}
+
+/// An authentic SNS `kind` (a confirmation) whose `SubscribeURL` is `subscribe_url`.
+fn sns_confirmation(kind: &str, subscribe_url: &str) -> (Vec<(String, String)>, Vec<u8>) {
+    let message = serde_json::json!({
+        "Type": kind,
+        "Token": "2336412f37-secret-token",
+        "SubscribeURL": subscribe_url,
+    });
+    let now = webhook_testkit::now();
+    let signed = Signer::new(Scheme::sns(), TOPIC)
+        .unwrap()
+        .sign_delivery(None, "msg-c", now, message.to_string().as_bytes())
+        .unwrap();
+    (signed.headers, signed.body)
+}
+
+const SUBSCRIBE_URL: &str = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:orders&Token=2336412f37-secret-token";
+
+fn sns_verifier(server: &ProviderServer, confirm: bool) -> Verifier {
+    server.verifier(Scheme::sns(), confirm)
+}
+
+fn is_handshake(received: Result<Received<'_>, VerifyError>) -> bool {
+    let Ok(Received::Handshake(answer)) = received else {
+        return false;
+    };
+    let bodies = [
+        r#"{"received":"SubscriptionConfirmation"}"#,
+        r#"{"received":"UnsubscribeConfirmation"}"#,
+    ];
+    answer.status == 200 && bodies.contains(&answer.body.as_str())
+}
+
+#[tokio::test]
+async fn an_authentic_subscription_confirmation_is_confirmed_once_when_enabled() {
+    let server = ProviderServer::start().await;
+    let verifier = sns_verifier(&server, true);
+    let (headers, body) = sns_confirmation("SubscriptionConfirmation", SUBSCRIBE_URL);
+    verifier.prepare(&headers, &body).await;
+    assert_eq!(server.requests_for(CONFIRM_PATH), 1, "{:?}", server.paths());
+    assert_eq!(
+        server.paths()[1],
+        &SUBSCRIBE_URL["https://sns.us-east-1.amazonaws.com".len()..]
+    );
+    assert!(is_handshake(
+        verifier.receive("POST", "/sns", &headers, &body)
+    ));
+}
+
+#[tokio::test]
+async fn a_subscription_is_not_confirmed_unless_enabled() {
+    let server = ProviderServer::start().await;
+    let verifier = sns_verifier(&server, false);
+    let (headers, body) = sns_confirmation("SubscriptionConfirmation", SUBSCRIBE_URL);
+    verifier.prepare(&headers, &body).await;
+    // Answered 200 without the handler all the same; only the certificate was fetched.
+    assert!(is_handshake(
+        verifier.receive("POST", "/sns", &headers, &body)
+    ));
+    assert_eq!(server.paths(), [webhook_testkit::SNS_CERT_PATH]);
+}
+
+#[tokio::test]
+async fn forged_off_host_and_unsubscribe_confirmations_are_not_followed() {
+    let server = ProviderServer::start().await;
+    let verifier = sns_verifier(&server, true);
+    // Forged: the token changed after signing.
+    let (headers, body) = sns_confirmation("SubscriptionConfirmation", SUBSCRIBE_URL);
+    let forged = String::from_utf8(body)
+        .unwrap()
+        .replace("2336412f37", "2336412f38");
+    verifier.prepare(&headers, forged.as_bytes()).await;
+    assert_eq!(
+        verifier
+            .receive("POST", "/sns", &headers, forged.as_bytes())
+            .unwrap_err(),
+        VerifyError::NoMatchingSignature
+    );
+    // Authentic, but the SubscribeURL is not on an SNS host (or not https).
+    for url in [
+        "https://evil.example/?Action=ConfirmSubscription&Token=t",
+        "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t",
+    ] {
+        let (headers, body) = sns_confirmation("SubscriptionConfirmation", url);
+        verifier.prepare(&headers, &body).await;
+        assert!(
+            is_handshake(verifier.receive("POST", "/sns", &headers, &body)),
+            "{url}"
+        );
+    }
+    // An UnsubscribeConfirmation: 200, never followed.
+    let (headers, body) = sns_confirmation("UnsubscribeConfirmation", SUBSCRIBE_URL);
+    verifier.prepare(&headers, &body).await;
+    assert!(is_handshake(
+        verifier.receive("POST", "/sns", &headers, &body)
+    ));
+    assert_eq!(
+        server.paths(),
+        [webhook_testkit::SNS_CERT_PATH],
+        "only the certificate"
+    );
+}
+
+#[tokio::test]
+async fn the_fetcher_confirms_only_on_sns_hosts() {
+    let server = ProviderServer::start().await;
+    let fetcher = server.fetcher(Scheme::sns());
+    assert_eq!(
+        fetcher
+            .confirm("https://evil.example/?Action=ConfirmSubscription")
+            .await,
+        Err(VerifyError::SubscriptionNotConfirmed)
+    );
+    assert_eq!(server.requests(), 0);
+    fetcher.confirm(SUBSCRIBE_URL).await.unwrap();
+    assert_eq!(server.requests_for(CONFIRM_PATH), 1);
 }

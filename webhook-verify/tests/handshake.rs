@@ -199,3 +199,75 @@ fn schemes_without_a_handshake_only_verify() {
         body
     )));
 }
+
+/// RFC 8032 test key 1: the seed and public key Discord's signer holds, and the public key
+/// the endpoint is configured with (after another application's key: rotation).
+const DISCORD_PRIVATE: &str = concat!(
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+);
+const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+const DISCORD_OTHER: &str = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+
+fn discord_receive(
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Received<'static>, VerifyError> {
+    Verifier::builder(Scheme::discord())
+        .secrets([DISCORD_OTHER, DISCORD_PUBLIC])
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap()
+        .receive("POST", "/interactions", headers, body)
+        .map(|r| match r {
+            Received::Delivery(v) => Received::Delivery(v.into_owned()),
+            Received::Handshake(h) => Received::Handshake(h),
+        })
+}
+
+fn discord_signed(body: &[u8]) -> Vec<(String, String)> {
+    Signer::new(Scheme::discord(), DISCORD_PRIVATE)
+        .unwrap()
+        .sign("", NOW, body)
+        .unwrap()
+}
+
+#[test]
+fn discord_ping_is_answered_with_a_pong() {
+    // Discord's PING carries more than its type; only the type matters.
+    let body = br#"{"application_id":"11","id":"22","token":"tok","type":1,"version":1}"#;
+    let h = answer(discord_receive(&discord_signed(body), body));
+    assert_eq!(h.scheme, "discord");
+    assert_eq!((h.status, h.content_type), (200, "application/json"));
+    assert_eq!(h.body, r#"{"type":1}"#);
+}
+
+#[test]
+fn discord_interactions_other_than_ping_are_deliveries() {
+    for body in [
+        &br#"{"type":2,"data":{"name":"type1"}}"#[..],
+        br#"{"type":"1"}"#,
+        br#"{"kind":1}"#,
+        b"not json",
+    ] {
+        let received = discord_receive(&discord_signed(body), body);
+        assert!(is_delivery(received), "{}", String::from_utf8_lossy(body));
+    }
+}
+
+#[test]
+fn a_forged_discord_ping_is_refused() {
+    let body = br#"{"type":1}"#;
+    let mut headers = discord_signed(body);
+    headers[1].1 = "00".repeat(64);
+    assert_eq!(
+        discord_receive(&headers, body).unwrap_err(),
+        VerifyError::NoMatchingSignature
+    );
+    // Signed for another body: the PING's signature does not carry over.
+    let other = discord_signed(br#"{"type":2}"#);
+    assert_eq!(
+        discord_receive(&other, body).unwrap_err(),
+        VerifyError::NoMatchingSignature
+    );
+}

@@ -13,7 +13,10 @@ use pin_project_lite::pin_project;
 use std::time::Instant;
 use tracing::Span;
 
-use webhook_verify::{Rejection, metrics};
+use bytes::Bytes;
+use webhook_verify::{Prefetch, Rejection, metrics};
+
+use crate::ActixHeaders;
 
 use super::middleware::{Inner, raise_extractor_limits, refuse};
 use crate::body::{self, BodyReader};
@@ -41,6 +44,12 @@ pin_project! {
             req: Option<ServiceRequest>,
             payload: Payload,
             reader: BodyReader,
+        },
+        /// Read; the signing certificate the body names is being fetched first
+        /// ([`Verifier::preparation`](webhook_verify::Verifier::preparation): `paypal`, `sns`).
+        Preparing {
+            preparation: Prefetch<'static>,
+            pending: Option<(ServiceRequest, Bytes, Payload)>,
         },
         /// Refused before reading (`Content-Length` over the limit); answered at the first poll.
         Refused {
@@ -101,12 +110,35 @@ where
                         return Poll::Ready(Err(polled_after_completion()));
                     };
                     match read {
-                        Ok(body) => (req, body, std::mem::replace(payload, Payload::None)),
+                        Ok(body) => {
+                            let drained = std::mem::replace(payload, Payload::None);
+                            let headers = ActixHeaders::new(req.headers());
+                            match this.inner.verifier.preparation(&headers, &body) {
+                                None => (req, body, drained),
+                                Some(preparation) => {
+                                    this.state.set(State::Preparing {
+                                        preparation,
+                                        pending: Some((req, body, drained)),
+                                    });
+                                    continue;
+                                }
+                            }
+                        }
                         Err(rejection) => {
                             metrics::refused(&this.inner.verifier, &rejection);
                             return Poll::Ready(Ok(refuse(req, rejection)));
                         }
                     }
+                }
+                StateProj::Preparing {
+                    preparation,
+                    pending,
+                } => {
+                    ready!(preparation.as_mut().poll(cx));
+                    let Some(pending) = pending.take() else {
+                        return Poll::Ready(Err(polled_after_completion()));
+                    };
+                    pending
                 }
                 StateProj::Refused { req, rejection } => {
                     return Poll::Ready(match (req.take(), rejection.take()) {

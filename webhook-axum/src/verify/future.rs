@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::Request;
 use pin_project_lite::pin_project;
 use tower_service::Service;
-use webhook_verify::Rejection;
+use webhook_verify::{Prefetch, Rejection};
 
 use std::time::Instant;
 
@@ -42,6 +42,10 @@ pin_project! {
             #[pin]
             read: ReadBody<Body>,
             pending: Option<(Request<Body>, S, Arc<Shared>)>,
+        },
+        Preparing {
+            preparation: Prefetch<'static>,
+            pending: Option<(Request<Body>, Bytes, S, Arc<Shared>)>,
         },
         Calling {
             #[pin]
@@ -83,6 +87,20 @@ where
             state: State::Reading {
                 read,
                 pending: Some((request, inner, shared)),
+            },
+        }
+    }
+
+    /// The body is read but the signing certificate it names is still to be fetched
+    /// ([`Verifier::preparation`](webhook_verify::Verifier::preparation)).
+    pub(super) fn preparing(
+        preparation: Prefetch<'static>,
+        pending: (Request<Body>, Bytes, S, Arc<Shared>),
+    ) -> Self {
+        Self {
+            state: State::Preparing {
+                preparation,
+                pending: Some(pending),
             },
         }
     }
@@ -182,9 +200,28 @@ where
                             }),
                         },
                         (Ok(body), Some((request, mut inner, shared))) => {
-                            verify_and_call(&shared, request, body, &mut inner)
+                            match shared.verifier.preparation(request.headers(), &body) {
+                                None => verify_and_call(&shared, request, body, &mut inner),
+                                Some(preparation) => State::Preparing {
+                                    preparation,
+                                    pending: Some((request, body, inner, shared)),
+                                },
+                            }
                         }
                         (Ok(_), None) => State::Refused { rejection: None },
+                    };
+                    state.set(next);
+                }
+                StateProj::Preparing {
+                    preparation,
+                    pending,
+                } => {
+                    ready!(preparation.as_mut().poll(cx));
+                    let next = match pending.take() {
+                        Some((request, body, mut inner, shared)) => {
+                            verify_and_call(&shared, request, body, &mut inner)
+                        }
+                        None => State::Refused { rejection: None },
                     };
                     state.set(next);
                 }

@@ -103,9 +103,17 @@ where
         // request before the service's future first runs): then verify at once and call the
         // instance that `poll_ready` prepared, without cloning it or keeping the request.
         match read.poll_now() {
-            Poll::Ready(Ok(body)) => {
-                ResponseFuture::read(&self.shared, request, body, &mut self.inner)
-            }
+            Poll::Ready(Ok(body)) => match verifier.preparation(request.headers(), &body) {
+                None => ResponseFuture::read(&self.shared, request, body, &mut self.inner),
+                // A certificate to fetch first (`paypal`, `sns`): the future calls the prepared
+                // instance once it is done; a fresh clone stays for the next request.
+                Some(preparation) => {
+                    let clone = self.inner.clone();
+                    let inner = std::mem::replace(&mut self.inner, clone);
+                    let pending = (request, body, inner, self.shared.clone());
+                    ResponseFuture::preparing(preparation, pending)
+                }
+            },
             Poll::Ready(Err(rejection)) => {
                 let path = request.uri().path();
                 ResponseFuture::refused(refused(&self.shared.verifier, rejection, path))

@@ -11,15 +11,17 @@
 //! is refused instead of signing garbage. The RFC 8032 test key 1 is such a key:
 //! `9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60`
 //! `d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a`.
+//!
+//! Handshake: an authentic PING (`{"type":1}`) is answered `{"type":1}` (PONG), as Discord
+//! requires before it saves the endpoint (see [`handshake`](crate::handshake)).
 
 use std::borrow::Cow;
 
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use super::shared::TimestampThenBody;
-use super::{
-    Alg, Encoding, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
-};
+use super::{Alg, Encoding, Ops, Provider, SignInput, SignKey, Signed, VerifyKey};
+use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Secret, VerifyError};
 
@@ -38,7 +40,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
-    handshake: None,
+    handshake: Some(Rule::Signed(ping)),
     certificates: None,
     ops: Ops {
         verify: |input| RULE.verify(input),
@@ -55,6 +57,17 @@ const RULE: TimestampThenBody = TimestampThenBody {
     alg: Alg::Ed25519,
     encoding: Encoding::Hex,
 };
+
+/// Discord's PING, `{"type":1}` (any other fields aside): answer `{"type":1}` (PONG).
+fn ping(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Interaction {
+        #[serde(rename = "type")]
+        kind: u64,
+    }
+    let ping: Interaction = request.json()?;
+    (ping.kind == 1).then(|| request.answer_json(serde_json::json!({ "type": 1 })))
+}
 
 fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     let Some(key) = input.keys.iter().find_map(|k| match k {

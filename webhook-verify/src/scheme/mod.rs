@@ -118,6 +118,13 @@ pub(crate) struct CertificateRule {
     pub(crate) subjects: &'static [&'static str],
     /// The certificate URL a delivery names, read without verifying anything.
     pub(crate) url_in: for<'h> fn(&dyn Lookup<'h>, &[u8]) -> Option<String>,
+    /// The URL to `GET` to confirm a subscription when the body asks for one (SNS's
+    /// `SubscribeURL` of a `SubscriptionConfirmation`), read without
+    /// verifying anything; the body carries its own signature. Always `None` for a scheme
+    /// without subscriptions.
+    pub(crate) confirm_url_in: fn(&[u8]) -> Option<String>,
+    /// `true` for a URL a subscription may be confirmed at (checked again before the `GET`).
+    pub(crate) confirm_url_allowed: fn(&str) -> bool,
 }
 
 impl fmt::Debug for Provider {
@@ -603,6 +610,15 @@ impl Scheme {
 
     /// The certificate URL a delivery names, when the scheme uses certificates and the URL is
     /// one it allows; read without verifying anything (to fetch the certificate first).
+    /// `true` for a URL this scheme's subscriptions may be confirmed at (SNS: `https` on
+    /// `sns.<region>.amazonaws.com`); `false` for every URL of the other schemes.
+    #[cfg(feature = "fetch")]
+    pub(crate) fn confirm_url_allowed(&self, url: &str) -> bool {
+        self.provider()
+            .and_then(|p| p.certificates)
+            .is_some_and(|rule| (rule.confirm_url_allowed)(url))
+    }
+
     pub(crate) fn certificate_url(&self, headers: &dyn Lookup<'_>, body: &[u8]) -> Option<String> {
         let rule = self.provider()?.certificates?;
         (rule.url_in)(headers, body).filter(|url| (rule.url_allowed)(url))

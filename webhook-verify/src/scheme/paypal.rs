@@ -56,6 +56,8 @@ const RULE: CertificateRule = CertificateRule {
         })
     },
     secret_optional: false,
+    confirm_url_in: |_| None,
+    confirm_url_allowed: |_| false,
     subjects: &[
         "messageverificationcerts.paypal.com",
         "messageverificationcerts.sandbox.paypal.com",

@@ -17,7 +17,9 @@
 //! type.
 //!
 //! [`Signer`](crate::Signer) wraps a UTF-8 body as the `Message` of a `Notification` (version 2)
-//! signed with the crate's test key, the secret being the topic ARN; verify such deliveries with
+//! signed with the crate's test key, the secret being the topic ARN; a body that is itself a JSON
+//! `{"Type":"SubscriptionConfirmation"|"UnsubscribeConfirmation","Token":..,"SubscribeURL":..}`
+//! (`Message` optional) is signed as that confirmation instead. Verify such deliveries with
 //! [`TEST_CERTIFICATE_PEM`](crate::TEST_CERTIFICATE_PEM) as a
 //! [`GivenCertificate`](crate::GivenCertificate).
 
@@ -30,6 +32,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{CertificateRule, Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey};
 use crate::certificate::{RsaDigest, https_url_on, test_sign};
+use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Secret, Verified, VerifyError};
 
@@ -49,7 +52,63 @@ const RULE: CertificateRule = CertificateRule {
         }
         serde_json::from_slice::<Named>(body).ok().map(|n| n.url)
     },
+    confirm_url_in: subscribe_url,
+    confirm_url_allowed: subscribe_url_allowed,
 };
+
+/// `true` for a URL SNS may be asked to confirm a subscription at: `https` on
+/// `sns.<region>.amazonaws.com`, as the certificate URLs.
+fn subscribe_url_allowed(url: &str) -> bool {
+    https_url_on(url, sns_host)
+}
+
+/// The `SubscribeURL` of a `SubscriptionConfirmation`.
+fn subscribe_url(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Confirmation<'a> {
+        #[serde(rename = "Type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(rename = "SubscribeURL")]
+        url: String,
+    }
+    memchr::memmem::find(body, b"SubscriptionConfirmation")?;
+    let message: Confirmation<'_> = serde_json::from_slice(body).ok()?;
+    (message.kind == "SubscriptionConfirmation").then_some(message.url)
+}
+
+/// An authentic `SubscriptionConfirmation` or `UnsubscribeConfirmation`: answered `200`
+/// without calling the handler. Confirming is [`Verifier::preparation`](crate::Verifier::preparation)'s
+/// job (when enabled); otherwise the wait is logged, without the token.
+fn confirmation(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
+    #[derive(serde::Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "Type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(rename = "TopicArn", borrow)]
+        topic: Option<Cow<'a, str>>,
+    }
+    if !request.mentions("Confirmation") {
+        return None;
+    }
+    let message: Typed<'_> = request.json()?;
+    let topic = message.topic.as_deref().unwrap_or_default();
+    match &*message.kind {
+        "SubscriptionConfirmation" if !request.confirm_subscriptions => tracing::info!(
+            scheme = PROVIDER.name,
+            topic,
+            "SNS subscription awaits confirmation: enable confirm_subscriptions, or visit the \
+             SubscribeURL of the message"
+        ),
+        "SubscriptionConfirmation" => {}
+        "UnsubscribeConfirmation" => tracing::info!(
+            scheme = PROVIDER.name,
+            topic,
+            "SNS unsubscribe confirmation received: not followed"
+        ),
+        _ => return None,
+    }
+    Some(request.answer_json(serde_json::json!({ "received": message.kind })))
+}
 
 /// `sns.<region>.amazonaws.com` or `sns.<region>.amazonaws.com.cn`, the region three or more of
 /// `[a-z0-9-]`.
@@ -84,7 +143,7 @@ pub(super) const PROVIDER: Provider = Provider {
     requires_url: false,
     timestamped: true,
     default_tolerance: DEFAULT_TOLERANCE,
-    handshake: None,
+    handshake: Some(Rule::Signed(confirmation)),
     certificates: Some(RULE),
     ops: Ops {
         verify,
@@ -210,6 +269,19 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     Ok(verified)
 }
 
+/// A confirmation for [`Signer`](crate::Signer) to sign.
+#[derive(serde::Deserialize)]
+struct Confirmation<'a> {
+    #[serde(rename = "Type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "Token", borrow)]
+    token: Cow<'a, str>,
+    #[serde(rename = "SubscribeURL", borrow)]
+    subscribe_url: Cow<'a, str>,
+    #[serde(rename = "Message", borrow)]
+    message: Option<Cow<'a, str>>,
+}
+
 fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     let bad = |what| VerifyError::MissingSignInput {
         scheme: PROVIDER.name,
@@ -229,22 +301,34 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     }) else {
         return Ok(Signed::headers(Vec::new()));
     };
+    let confirmation = serde_json::from_str::<Confirmation<'_>>(body)
+        .ok()
+        .filter(|c| matches!(&*c.kind, "SubscriptionConfirmation" | "UnsubscribeConfirmation"));
+    let (kind, body, token, subscribe_url) = match &confirmation {
+        Some(c) => (
+            &*c.kind,
+            c.message.as_deref().unwrap_or("You have chosen to subscribe to the topic."),
+            Some(&*c.token),
+            Some(&*c.subscribe_url),
+        ),
+        None => ("Notification", body, None, None),
+    };
     let message = Message {
-        kind: Cow::Borrowed("Notification"),
+        kind: Cow::Borrowed(kind),
         message: Some(Cow::Borrowed(body)),
         message_id: Some(Cow::Borrowed(input.id)),
         subject: None,
-        subscribe_url: None,
+        subscribe_url: subscribe_url.map(Cow::Borrowed),
         timestamp: Some(Cow::Borrowed(&timestamp)),
-        token: None,
+        token: token.map(Cow::Borrowed),
         topic_arn: Some(Cow::Borrowed(topic)),
         signature_version: Cow::Borrowed("2"),
         signature: Cow::Borrowed(""),
         signing_cert_url: Cow::Borrowed(TEST_CERT_URL),
     };
     let signature = BASE64.encode(test_sign(RsaDigest::Sha256, message.canonical()?.as_bytes())?);
-    let envelope = serde_json::json!({
-        "Type": "Notification",
+    let mut envelope = serde_json::json!({
+        "Type": kind,
         "MessageId": input.id,
         "TopicArn": topic,
         "Message": body,
@@ -253,9 +337,13 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         "Signature": signature,
         "SigningCertURL": TEST_CERT_URL,
     });
+    if let (Some(token), Some(url)) = (token, subscribe_url) {
+        envelope["Token"] = token.into();
+        envelope["SubscribeURL"] = url.into();
+    }
     Ok(Signed {
         headers: vec![
-            ("x-amz-sns-message-type".to_owned(), "Notification".to_owned()),
+            ("x-amz-sns-message-type".to_owned(), kind.to_owned()),
             ("x-amz-sns-message-id".to_owned(), input.id.to_owned()),
             ("x-amz-sns-topic-arn".to_owned(), topic.clone()),
             (

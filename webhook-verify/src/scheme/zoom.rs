@@ -63,7 +63,7 @@ fn url_validation(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
         return None;
     }
     let check: Check<'_> = request.json()?;
-    let VerifyKey::Hmac(mac) = request.key else {
+    let Some(VerifyKey::Hmac(mac)) = request.key else {
         return None;
     };
     let plain = check.payload.plain_token;
