@@ -10,6 +10,7 @@ mod cluster;
 mod process;
 mod server;
 mod signing;
+pub mod store_suite;
 mod tls;
 mod wire;
 
