@@ -114,3 +114,116 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// A PostgreSQL cluster of the test's own (initdb in a temporary directory, a free port), for
+/// tests that stop the server. Run as the `postgres` user when the tests run as root (initdb
+/// refuses root); stopped by the PID in its `postmaster.pid`.
+pub struct PgCluster {
+    dir: TempDir,
+    port: u16,
+    bin: PathBuf,
+}
+
+fn pg_bin() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is not installed under /usr/lib/postgresql (see scripts/test.sh)")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("no initdb under /usr/lib/postgresql/*/bin")
+}
+
+fn as_postgres(program: &std::path::Path) -> std::process::Command {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false);
+    if root {
+        let mut cmd = std::process::Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        std::process::Command::new(program)
+    }
+}
+
+impl PgCluster {
+    pub fn start() -> Self {
+        let dir = TempDir::new();
+        let data = dir.file("data");
+        let _ = std::process::Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir.0)
+            .status();
+        let bin = pg_bin();
+        let status = as_postgres(&bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("cannot run initdb");
+        assert!(status.success(), "initdb failed");
+        let cluster = Self {
+            dir,
+            port: webhook_testkit::free_port(),
+            bin,
+        };
+        cluster.restart();
+        cluster
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server (again) on the same port and data.
+    pub fn restart(&self) {
+        let status = as_postgres(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.file("data"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -h 127.0.0.1 -k {}",
+                self.port,
+                self.dir.0.display()
+            ))
+            .args(["-w", "-l"])
+            .arg(self.dir.file("log"))
+            .arg("start")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("cannot run pg_ctl");
+        assert!(status.success(), "pg_ctl start failed");
+    }
+
+    /// The postmaster's PID.
+    pub fn pid(&self) -> Option<i32> {
+        let text = std::fs::read_to_string(self.dir.file("data/postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    /// Stops the server by its PID (fast shutdown) and waits until it is gone.
+    pub fn stop(&self) {
+        let Some(pid) = self.pid() else { return };
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        for _ in 0..200 {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("postgres {pid} did not stop");
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
