@@ -3,15 +3,17 @@
 //!
 //! [`Inbox`] (connected by [`Inbox::connect`] or [`InboxBuilder`], tables made by
 //! [`Inbox::migrate`]) on a [`Backend`]; [`Inbox::store`] is the idempotency store
-//! ([`SqlStore`]); failures as [`InboxError`]; [`redact_url`] for printing URLs.
+//! ([`SqlStore`]), [`Inbox::queue`] the durable queue ([`SqlQueue`]); failures as [`InboxError`]; [`redact_url`] for printing URLs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod db;
 mod error;
+mod queue;
 mod store;
 
 pub use db::{Backend, DEFAULT_STATEMENT_TIMEOUT, Inbox, InboxBuilder, redact_url};
 pub use error::InboxError;
+pub use queue::SqlQueue;
 pub use store::SqlStore;

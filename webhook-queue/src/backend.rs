@@ -136,17 +136,22 @@ pub async fn sample_depth(queue: impl Queue, stop: CancellationToken) {
     crate::metrics::sample_depth(queue, stop).await;
 }
 
-/// For `Arc<dyn Handler>` callers: the same as [`run_attempt`].
+/// A dead letter with id and entry id `id` for `delivery` (no attempts, no error, died now): set
+/// its public fields after.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use std::sync::Arc;
-/// use webhook_queue::{Delivery, Handler, HandlerError, Job, Verification};
-/// let h: Arc<dyn Handler> = Arc::new(|_job: Job| async { Err::<(), _>(HandlerError::msg("no")) });
-/// let job = Job::new(Delivery::new(&b"{}"[..], Verification::new("github")));
-/// assert!(webhook_queue::backend::run_shared(&h, job).await.is_err());
-/// # }
+/// # use webhook_queue::{Delivery, Verification};
+/// let mut dead = webhook_queue::backend::dead_letter("9".into(), Delivery::new(&b"{}"[..], Verification::new("github")));
+/// dead.attempts = 3;
+/// assert_eq!((dead.id.as_str(), dead.entry_id.as_str()), ("9", "9"));
 /// ```
-pub async fn run_shared(handler: &Arc<dyn Handler>, job: Job) -> Result<(), HandlerError> {
-    crate::attempt::run(&**handler, job).await
+pub fn dead_letter(id: String, delivery: Delivery) -> crate::DeadLetter {
+    crate::DeadLetter {
+        entry_id: id.clone(),
+        id,
+        delivery,
+        attempts: 0,
+        last_error: String::new(),
+        died_at: std::time::SystemTime::now(),
+    }
 }

@@ -8,6 +8,7 @@
 
 mod cluster;
 mod process;
+pub mod queue_suite;
 mod server;
 mod signing;
 pub mod store_suite;
