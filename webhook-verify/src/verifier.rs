@@ -44,6 +44,7 @@ struct Inner {
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
+    metrics: crate::metrics::Handles,
 }
 
 impl Verifier {
@@ -342,9 +343,9 @@ impl Verifier {
         &self.0.endpoint
     }
 
-    /// The endpoint name as a label value (a reference count, not a copy).
-    pub(crate) fn endpoint_label(&self) -> Arc<str> {
-        self.0.endpoint.clone()
+    /// This verifier's metric handles, registered on first use (see [`crate::metrics`]).
+    pub(crate) fn metric_handles(&self) -> &crate::metrics::Handles {
+        &self.0.metrics
     }
 
     /// The scheme this verifier checks.
@@ -592,6 +593,7 @@ impl VerifierBuilder {
             verify_token: self.verify_token,
             endpoint: self.endpoint,
             certificates: self.certificates,
+            metrics: crate::metrics::Handles::default(),
         })))
     }
 }
