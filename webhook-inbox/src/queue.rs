@@ -365,24 +365,10 @@ impl SqlQueue {
             running.insert(task.id(), taken);
         }
         // Shutdown: in-flight attempts may finish within the grace period; the rest go back.
-        let grace = tokio::time::sleep(settings.shutdown_grace);
-        tokio::pin!(grace);
-        loop {
-            tokio::select! {
-                done = tasks.join_next_with_id() => match done {
-                    Some(Ok((task, ()))) => { running.remove(&task); }
-                    Some(Err(_)) => {}
-                    None => break,
-                },
-                () = &mut grace => {
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                    for taken in running.values() {
-                        self.step(RETURN, taken, now_ms(), None).await;
-                    }
-                    break;
-                }
-            }
+        let left =
+            backend::finish_within_grace(&mut tasks, &mut running, settings.shutdown_grace).await;
+        for taken in left {
+            self.step(RETURN, &taken, now_ms(), None).await;
         }
         self.shared.notify.notify_one();
         Ok(())

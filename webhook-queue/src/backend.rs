@@ -155,3 +155,42 @@ pub fn dead_letter(id: String, delivery: Delivery) -> crate::DeadLetter {
         died_at: std::time::SystemTime::now(),
     }
 }
+
+/// A worker's shutdown: waits up to `grace` for the attempts in `tasks` to finish, then aborts
+/// the rest and returns what `running` held for them (to put back in the queue, uncounted).
+/// `running` maps each task's id to its entry; finished tasks are removed from it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::collections::HashMap;
+/// use std::time::Duration;
+/// let mut tasks = tokio::task::JoinSet::new();
+/// let mut running = HashMap::new();
+/// let slow = tasks.spawn(std::future::pending::<()>());
+/// running.insert(slow.id(), "entry-1");
+/// let left = webhook_queue::backend::finish_within_grace(&mut tasks, &mut running, Duration::from_millis(10)).await;
+/// assert_eq!(left, ["entry-1"]);
+/// # }
+/// ```
+pub async fn finish_within_grace<T>(
+    tasks: &mut tokio::task::JoinSet<()>,
+    running: &mut std::collections::HashMap<tokio::task::Id, T>,
+    grace: Duration,
+) -> Vec<T> {
+    let grace = tokio::time::sleep(grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            done = tasks.join_next_with_id() => match done {
+                Some(Ok((task, ()))) => { running.remove(&task); }
+                Some(Err(_)) => {}
+                None => return Vec::new(),
+            },
+            () = &mut grace => {
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                return running.drain().map(|(_, entry)| entry).collect();
+            }
+        }
+    }
+}
