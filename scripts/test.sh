@@ -13,6 +13,36 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 redis-server --version
 
+# PostgreSQL for webhook-inbox: the tests use the server on 127.0.0.1:5432 (trust auth, database
+# `test`, one schema per test) and fail loudly when it does not answer. Install it from Debian's
+# packages when missing, start the cluster when it is down, create `test` when it is absent.
+PG_URL_HOST=(-h 127.0.0.1 -U postgres)
+if ! command -v psql >/dev/null 2>&1 || ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "PostgreSQL not found: installing it from Debian's packages"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+if ! psql "${PG_URL_HOST[@]}" -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  $SUDO pg_ctlcluster "$version" main start || true
+  # A fresh Debian cluster asks for a password over TCP: trust local connections, as the tests do.
+  hba=/etc/postgresql/$version/main/pg_hba.conf
+  if [ -f "$hba" ] && ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    $SUDO sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    $SUDO pg_ctlcluster "$version" main reload
+  fi
+  for _ in $(seq 1 30); do
+    psql "${PG_URL_HOST[@]}" -d postgres -Atc 'select 1' >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
+psql "${PG_URL_HOST[@]}" -d postgres -Atc 'select version()'
+if [ "$(psql "${PG_URL_HOST[@]}" -d postgres -Atc "select 1 from pg_database where datname = 'test'")" != 1 ]; then
+  psql "${PG_URL_HOST[@]}" -d postgres -c 'create database test'
+fi
+
 # The fuzz crate (outside the workspace) must build from its committed lock file as it is.
 cargo metadata --manifest-path fuzz/Cargo.toml --locked --format-version 1 >/dev/null
 

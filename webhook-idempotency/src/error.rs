@@ -37,6 +37,15 @@ pub enum StoreError {
     /// was released. Nothing was written.
     #[error("the claim's lease was lost before it was completed")]
     LeaseLost,
+    /// Another store's backend (a SQL database, for example) failed or could not be reached.
+    /// Treated like a Redis error: fail-closed answers 503 with `Retry-After`.
+    #[error("{backend} error: {reason}")]
+    Backend {
+        /// Which backend, such as `"postgres"` or `"sqlite"`.
+        backend: &'static str,
+        /// What went wrong, without any password.
+        reason: String,
+    },
     /// A key held a value this crate did not write (another application shares the prefix).
     #[error("unexpected value stored under idempotency key {key}")]
     Corrupt {

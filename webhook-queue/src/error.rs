@@ -42,6 +42,15 @@ pub enum QueueError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Another queue backend (a SQL database, for example) failed or could not be reached;
+    /// retryable like a Redis error.
+    #[error("{backend}: {reason}")]
+    Backend {
+        /// Which backend, such as `"postgres"` or `"sqlite"`.
+        backend: &'static str,
+        /// What went wrong, without any password.
+        reason: String,
+    },
     /// The queue was configured with a value it cannot work with.
     #[error("invalid queue configuration: {0}")]
     Config(&'static str),
@@ -56,7 +65,7 @@ impl QueueError {
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Redis(_) | Self::Timeout(_) | Self::Full { .. } => true,
+            Self::Redis(_) | Self::Timeout(_) | Self::Full { .. } | Self::Backend { .. } => true,
             Self::Connect(err) => err.kind().is_retryable(),
             Self::Malformed { .. } | Self::Config(_) => false,
         }

@@ -12,6 +12,7 @@
 
 mod accept;
 mod attempt;
+pub mod backend;
 mod config;
 mod dead_letter;
 mod delivery;

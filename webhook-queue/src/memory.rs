@@ -228,25 +228,14 @@ impl MemoryQueue {
             running.insert(task.id(), id);
         }
         // Shutdown: let in-flight attempts finish within the grace period, then return the rest.
-        let grace = tokio::time::sleep(config.shutdown_grace);
-        tokio::pin!(grace);
-        loop {
-            tokio::select! {
-                done = tasks.join_next_with_id() => match done {
-                    Some(Ok((task, ()))) => { running.remove(&task); }
-                    Some(Err(_)) => {}
-                    None => break,
-                },
-                () = &mut grace => {
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                    let mut state = self.state();
-                    for id in running.values() {
-                        if let Some(entry) = state.in_flight.remove(id) {
-                            state.ready.push_front(entry);
-                        }
-                    }
-                    break;
+        let left =
+            crate::backend::finish_within_grace(&mut tasks, &mut running, config.shutdown_grace)
+                .await;
+        {
+            let mut state = self.state();
+            for id in left {
+                if let Some(entry) = state.in_flight.remove(&id) {
+                    state.ready.push_front(entry);
                 }
             }
         }

@@ -9,8 +9,10 @@
 mod cluster;
 mod process;
 mod provider;
+pub mod queue_suite;
 mod server;
 mod signing;
+pub mod store_suite;
 mod tls;
 mod wire;
 

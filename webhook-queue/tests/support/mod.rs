@@ -1,85 +1,8 @@
 //! Small helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use webhook_queue::{Delivery, QueueConfig, Verification};
-
-/// A configuration with short timings, so tests run in seconds.
-pub fn fast_config() -> QueueConfig {
-    QueueConfig::default()
-        .max_attempts(3)
-        .backoff(Duration::from_millis(200), Duration::from_secs(2))
-        .claim_idle(Duration::from_millis(600))
-        .block(Duration::from_millis(100))
-        .shutdown_grace(Duration::from_secs(5))
-}
-
-/// A `{id, type, created_at, data: {object}}` event body.
-pub fn event_body(id: &str, event_type: &str, object: serde_json::Value) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "id": id,
-        "type": event_type,
-        "created_at": "2025-02-18T10:30:00Z",
-        "data": { "object": object },
-    }))
-    .unwrap()
-}
-
-/// A verified-looking delivery of an event with id `id`.
-pub fn delivery(id: &str, event_type: &str) -> Delivery {
-    Delivery::new(
-        event_body(
-            id,
-            event_type,
-            serde_json::json!({ "id": format!("obj_{id}"), "amount": 42 }),
-        ),
-        Verification::new("standard")
-            .webhook_id(id)
-            .timestamp(1_700_000_000),
-    )
-    .header("content-type", "application/json")
-    .idempotency_key(id)
-}
-
-/// Polls `condition` every 10 ms until it holds; panics with `what` after `limit`.
-pub async fn wait_until<F, Fut>(limit: Duration, what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out after {limit:?} waiting for: {what}");
-}
-
-/// A shared log of what handlers saw, for assertions.
-#[derive(Clone)]
-pub struct Log<T>(Arc<Mutex<Vec<T>>>);
-
-impl<T> Default for Log<T> {
-    fn default() -> Self {
-        Self(Arc::default())
-    }
-}
-
-impl<T: Clone> Log<T> {
-    pub fn push(&self, item: T) {
-        self.0.lock().unwrap().push(item);
-    }
-    pub fn items(&self) -> Vec<T> {
-        self.0.lock().unwrap().clone()
-    }
-    pub fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
+#[allow(unused_imports)]
+pub use webhook_testkit::queue_suite::{Log, delivery, event_body, fast_config, wait_until};
 
 /// The Standard Webhooks secret the tests sign with.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

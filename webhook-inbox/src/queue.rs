@@ -1,0 +1,564 @@
+//! The durable [`Queue`] on the deliveries table.
+//!
+//! A queued delivery is a row with `queue` set: `queued`, `processing` (a worker holds it, with a
+//! lease it renews), `failed` (waiting for `next_attempt_at`), `done` or `dead`. PostgreSQL
+//! workers take rows with `FOR UPDATE SKIP LOCKED`; SQLite has one writer connection, so every
+//! take is serialized with the same semantics. A row whose lease ran out (its worker died) is
+//! taken again; one that ran out of attempts that way is dead. A replay is a new attempt of the
+//! same row, never a second row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use futures_util::future::{BoxFuture, FutureExt as _};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use webhook_idempotency::Fingerprint;
+use webhook_queue::backend::{self, Settings};
+use webhook_queue::{
+    Counts, DeadLetter, Delivery, Handler, Queue, QueueConfig, QueueError, Verification,
+};
+
+use crate::db::{ms, now_ms};
+use crate::{Backend, Inbox, InboxError};
+
+/// Headers never written to the table, whatever the caller kept.
+const NEVER_KEPT: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// The inbox as a durable queue shared by receivers and worker processes.
+///
+/// ```no_run
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use webhook_queue::{Delivery, Queue, QueueConfig, Verification};
+///
+/// let inbox = webhook_inbox::Inbox::connect("sqlite:deliveries.db").await?;
+/// inbox.migrate().await?;
+/// let queue = inbox.queue("webhooks", QueueConfig::default());
+/// queue.enqueue(&Delivery::new(&b"{}"[..], Verification::new("stripe"))).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SqlQueue {
+    shared: Arc<QueueShared>,
+}
+
+struct QueueShared {
+    inbox: Inbox,
+    name: String,
+    config: QueueConfig,
+    settings: Settings,
+    notify: Notify,
+}
+
+impl std::fmt::Debug for SqlQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlQueue")
+            .field("name", &self.shared.name)
+            .field("inbox", &self.shared.inbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// The queue named `name` on this inbox's table.
+    ///
+    /// ```no_run
+    /// # async fn f(inbox: webhook_inbox::Inbox) {
+    /// let queue = inbox.queue("webhooks", Default::default());
+    /// # let _ = queue; }
+    /// ```
+    pub fn queue(&self, name: impl Into<String>, config: QueueConfig) -> SqlQueue {
+        SqlQueue {
+            shared: Arc::new(QueueShared {
+                inbox: self.clone(),
+                name: name.into(),
+                settings: Settings::of(&config),
+                config,
+                notify: Notify::new(),
+            }),
+        }
+    }
+}
+
+const SELECT_COLUMNS: &str = "id, attempts, last_error, body, headers, scheme, webhook_id, \
+    delivery_key, secret_index, signed_at, received_at, dead_at";
+
+const ENQUEUE: &str = "INSERT INTO webhook_deliveries (queue, received_at, scheme, webhook_id, \
+        delivery_key, body_sha256, body, headers, secret_index, signed_at, event_type, status, \
+        attempts, next_attempt_at) \
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12 \
+    WHERE (SELECT COUNT(*) FROM webhook_deliveries \
+        WHERE queue = $1 AND status IN ('queued', 'processing')) < $13 \
+    RETURNING id";
+
+/// Rows whose worker died during their last allowed attempt: dead without a further run.
+const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_at = $2, \
+        lease_until = NULL, claim_token = NULL, last_error = $4 \
+    WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 AND attempts >= $3";
+
+const NEXT_SQLITE: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
+        (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
+        OR (status = 'processing' AND lease_until <= $2)) \
+    ORDER BY next_attempt_at, id LIMIT 1";
+
+const NEXT_POSTGRES: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
+        (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
+        OR (status = 'processing' AND lease_until <= $2)) \
+    ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+const HEARTBEAT: &str =
+    "UPDATE webhook_deliveries SET lease_until = $3 WHERE id = $1 AND claim_token = $2";
+
+const DONE: &str = "UPDATE webhook_deliveries SET status = 'done', processed_at = $3, \
+        lease_until = NULL, claim_token = NULL \
+    WHERE id = $1 AND claim_token = $2";
+
+const FAILED: &str = "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = $3, \
+        last_error = $4, lease_until = NULL, claim_token = NULL \
+    WHERE id = $1 AND claim_token = $2";
+
+const DEAD: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_at = $3, \
+        last_error = $4, lease_until = NULL, claim_token = NULL \
+    WHERE id = $1 AND claim_token = $2";
+
+/// A graceful shutdown cut the attempt short: it does not count.
+const RETURN: &str = "UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $3, \
+        attempts = attempts - 1, lease_until = NULL, claim_token = NULL \
+    WHERE id = $1 AND claim_token = $2";
+
+/// A taken row: the delivery and what the queue knows about it.
+struct Taken {
+    id: i64,
+    token: String,
+    attempt: u32,
+    last_error: Option<Arc<str>>,
+    delivery: Arc<Delivery>,
+}
+
+fn decode_delivery(row: &AnyRow) -> Result<(Delivery, u32, Option<String>), sqlx::Error> {
+    let attempts: i32 = row.try_get("attempts")?;
+    let last_error: Option<String> = row.try_get("last_error")?;
+    let body: Option<Vec<u8>> = row.try_get("body")?;
+    let headers: Option<String> = row.try_get("headers")?;
+    let scheme: Option<String> = row.try_get("scheme")?;
+    let webhook_id: Option<String> = row.try_get("webhook_id")?;
+    let key: Option<String> = row.try_get("delivery_key")?;
+    let secret_index: Option<i32> = row.try_get("secret_index")?;
+    let signed_at: Option<i64> = row.try_get("signed_at")?;
+    let received_at: i64 = row.try_get("received_at")?;
+    let mut verification = Verification::new(scheme.unwrap_or_default())
+        .secret_index(usize::try_from(secret_index.unwrap_or(0)).unwrap_or(0));
+    if let Some(id) = webhook_id {
+        verification = verification.webhook_id(id);
+    }
+    if let Some(ts) = signed_at {
+        verification = verification.timestamp(ts);
+    }
+    let mut delivery = Delivery::new(body.unwrap_or_default(), verification)
+        .received_at(UNIX_EPOCH + Duration::from_millis(u64::try_from(received_at).unwrap_or(0)));
+    let pairs: Vec<(String, String)> = headers
+        .as_deref()
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    for (name, value) in pairs {
+        delivery = delivery.header(name, value);
+    }
+    if let Some(key) = key {
+        delivery = delivery.idempotency_key(key);
+    }
+    Ok((delivery, u32::try_from(attempts).unwrap_or(0), last_error))
+}
+
+/// The kept headers as a JSON array of `[name, value]`, without credentials.
+pub(crate) fn headers_json(delivery: &Delivery) -> String {
+    let pairs: Vec<(&str, String)> = delivery
+        .headers()
+        .iter()
+        .filter(|(name, _)| !NEVER_KEPT.contains(&name.as_str()))
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The event type of a JSON body's top-level `type` (or `event`) field.
+pub(crate) fn event_type_of(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    ["type", "event", "event_type"]
+        .iter()
+        .find_map(|f| value.get(f)?.as_str().map(str::to_owned))
+}
+
+impl SqlQueue {
+    fn inbox(&self) -> &Inbox {
+        &self.shared.inbox
+    }
+
+    fn lease(&self) -> i64 {
+        ms(self.shared.settings.claim_idle)
+    }
+
+    /// Takes the next ready row (or one whose worker died), marking it in flight for us.
+    async fn take(&self) -> Result<Option<Taken>, InboxError> {
+        let inbox = self.inbox();
+        let now = now_ms();
+        let max = i32::try_from(self.shared.settings.max_attempts).unwrap_or(i32::MAX);
+        let crashed = format!(
+            "the worker handling it stopped without finishing (crash, kill) on attempt {max}"
+        );
+        inbox
+            .run(
+                sqlx::query(BURY_CRASHED)
+                    .bind(&self.shared.name)
+                    .bind(now)
+                    .bind(max)
+                    .bind(&crashed)
+                    .execute(inbox.pool()),
+            )
+            .await?;
+        let token = format!("{:032x}", rand::random::<u128>());
+        let next = match inbox.backend() {
+            Backend::Sqlite => NEXT_SQLITE,
+            Backend::Postgres => NEXT_POSTGRES,
+        };
+        let take = format!(
+            "UPDATE webhook_deliveries SET status = 'processing', attempts = attempts + 1, \
+                lease_until = $3, claim_token = $4 \
+             WHERE id = ({next}) RETURNING {SELECT_COLUMNS}"
+        );
+        let row = inbox
+            .run(
+                sqlx::query(&take)
+                    .bind(&self.shared.name)
+                    .bind(now)
+                    .bind(now.saturating_add(self.lease()))
+                    .bind(&token)
+                    .fetch_optional(inbox.pool()),
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
+        let (delivery, attempt, last_error) =
+            decode_delivery(&row).map_err(|e| inbox.database_error(&e))?;
+        Ok(Some(Taken {
+            id,
+            token,
+            attempt,
+            last_error: last_error.map(Arc::from),
+            delivery: Arc::new(delivery),
+        }))
+    }
+
+    async fn step(&self, sql: &str, taken: &Taken, at: i64, error: Option<&str>) {
+        let inbox = self.inbox();
+        let mut query = sqlx::query(sql).bind(taken.id).bind(&taken.token).bind(at);
+        if let Some(error) = error {
+            query = query.bind(error);
+        }
+        // A failed write leaves the row in flight: its lease runs out and it is taken again.
+        if let Err(error) = inbox.run(query.execute(inbox.pool())).await {
+            tracing::warn!(queue = %self.shared.name, id = taken.id, %error, "inbox queue: could not record an attempt's end");
+        }
+    }
+
+    async fn finish(&self, taken: &Taken, result: Result<(), webhook_queue::HandlerError>) {
+        let now = now_ms();
+        match result {
+            Ok(()) => self.step(DONE, taken, now, None).await,
+            Err(err) if taken.attempt >= self.shared.settings.max_attempts => {
+                self.step(DEAD, taken, now, Some(err.message())).await;
+                backend::dead_lettered(&self.shared.name);
+            }
+            Err(err) => {
+                let due = now
+                    .saturating_add(ms(backend::retry_delay(&self.shared.config, taken.attempt)));
+                self.step(FAILED, taken, due, Some(err.message())).await;
+            }
+        }
+        self.shared.notify.notify_one();
+    }
+
+    /// Runs one attempt, renewing the row's lease while the handler runs.
+    async fn attempt(&self, handler: Arc<dyn Handler>, taken: Arc<Taken>) {
+        let job = backend::job(
+            &taken.id.to_string(),
+            &self.shared.name,
+            taken.attempt,
+            self.shared.settings.max_attempts,
+            taken.last_error.clone(),
+            taken.delivery.clone(),
+        );
+        let every = (self.shared.settings.claim_idle / 3).max(Duration::from_millis(10));
+        let run = backend::run_attempt(&*handler, job);
+        tokio::pin!(run);
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break result,
+                () = tokio::time::sleep(every) => {
+                    let at = now_ms().saturating_add(self.lease());
+                    self.step(HEARTBEAT, &taken, at, None).await;
+                }
+            }
+        };
+        self.finish(&taken, result).await;
+    }
+
+    async fn work_inner(
+        &self,
+        handler: Arc<dyn Handler>,
+        shutdown: CancellationToken,
+    ) -> Result<(), QueueError> {
+        let settings = &self.shared.settings;
+        let permits = Arc::new(Semaphore::new(settings.concurrency));
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, Arc<Taken>> = HashMap::new();
+        let sampler_stop = CancellationToken::new();
+        let _sampler_guard = sampler_stop.clone().drop_guard();
+        tokio::spawn(backend::sample_depth(self.clone(), sampler_stop));
+        'work: loop {
+            while let Some(done) = tasks.try_join_next_with_id() {
+                if let Ok((task, ())) = done {
+                    running.remove(&task);
+                }
+            }
+            let permit = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break 'work,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break 'work,
+                },
+            };
+            let taken = loop {
+                match self.take().await {
+                    Ok(Some(taken)) => break Arc::new(taken),
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(queue = %self.shared.name, %error, "inbox queue: cannot take work, retrying");
+                    }
+                }
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break 'work,
+                    () = self.shared.notify.notified() => {}
+                    () = tokio::time::sleep(settings.block) => {}
+                }
+            };
+            let (queue, handler, held) = (self.clone(), handler.clone(), taken.clone());
+            let task = tasks.spawn(async move {
+                queue.attempt(handler, held).await;
+                drop(permit);
+            });
+            running.insert(task.id(), taken);
+        }
+        // Shutdown: in-flight attempts may finish within the grace period; the rest go back.
+        let left =
+            backend::finish_within_grace(&mut tasks, &mut running, settings.shutdown_grace).await;
+        for taken in left {
+            self.step(RETURN, &taken, now_ms(), None).await;
+        }
+        self.shared.notify.notify_one();
+        Ok(())
+    }
+
+    async fn enqueue_inner(&self, delivery: &Delivery) -> Result<String, QueueError> {
+        let inbox = self.inbox();
+        let now = now_ms();
+        let v = delivery.verification();
+        let row = inbox
+            .run(
+                sqlx::query(ENQUEUE)
+                    .bind(&self.shared.name)
+                    .bind(crate::db::millis_since_epoch(delivery.received()))
+                    .bind(v.scheme.as_str())
+                    .bind(v.webhook_id.as_deref())
+                    .bind(delivery.key())
+                    .bind(Fingerprint::of(delivery.body()).as_str().to_owned())
+                    .bind(delivery.body().to_vec())
+                    .bind(headers_json(delivery))
+                    .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
+                    .bind(v.timestamp)
+                    .bind(event_type_of(delivery.body()))
+                    .bind(now)
+                    .bind(i64::try_from(self.shared.settings.max_len).unwrap_or(i64::MAX))
+                    .fetch_optional(inbox.pool()),
+            )
+            .await?;
+        let Some(row) = row else {
+            return Err(QueueError::Full {
+                max_len: self.shared.settings.max_len,
+            });
+        };
+        let id: i64 = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
+        self.shared.notify.notify_one();
+        Ok(id.to_string())
+    }
+
+    async fn counts_inner(&self) -> Result<Counts, QueueError> {
+        let inbox = self.inbox();
+        let rows = inbox
+            .run(
+                sqlx::query(
+                    "SELECT status, COUNT(*) FROM webhook_deliveries WHERE queue = $1 GROUP BY status",
+                )
+                .bind(&self.shared.name)
+                .fetch_all(inbox.pool()),
+            )
+            .await?;
+        let mut counts = Counts::default();
+        for row in rows {
+            let status: String = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
+            let n: i64 = row.try_get(1).map_err(|e| inbox.database_error(&e))?;
+            let n = u64::try_from(n).unwrap_or(0);
+            match status.as_str() {
+                "queued" => counts.pending += n,
+                "processing" => {
+                    counts.pending += n;
+                    counts.in_flight += n;
+                }
+                "failed" => counts.retrying += n,
+                "dead" => counts.dead += n,
+                _ => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn dead_inner(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, QueueError> {
+        let inbox = self.inbox();
+        let after: i64 = after.and_then(|a| a.parse().ok()).unwrap_or(0);
+        let sql = format!(
+            "SELECT {SELECT_COLUMNS} FROM webhook_deliveries \
+             WHERE queue = $1 AND status = 'dead' AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows = inbox
+            .run(
+                sqlx::query(&sql)
+                    .bind(&self.shared.name)
+                    .bind(after)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(inbox.pool()),
+            )
+            .await?;
+        let mut list = Vec::with_capacity(rows.len());
+        for row in rows {
+            let decode = |e: sqlx::Error| QueueError::from(inbox.database_error(&e));
+            let id: i64 = row.try_get("id").map_err(decode)?;
+            let dead_at: Option<i64> = row.try_get("dead_at").map_err(decode)?;
+            let (delivery, attempts, last_error) = decode_delivery(&row).map_err(decode)?;
+            list.push(dead_letter(id, delivery, attempts, last_error, dead_at));
+        }
+        Ok(list)
+    }
+
+    async fn replay_inner(&self, dead_id: &str) -> Result<Option<String>, QueueError> {
+        let Ok(id) = dead_id.parse::<i64>() else {
+            return Ok(None);
+        };
+        let inbox = self.inbox();
+        let result = inbox
+            .run(
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'queued', attempts = 0, \
+                        next_attempt_at = $3, dead_at = NULL \
+                     WHERE id = $1 AND queue = $2 AND status = 'dead'",
+                )
+                .bind(id)
+                .bind(&self.shared.name)
+                .bind(now_ms())
+                .execute(inbox.pool()),
+            )
+            .await?;
+        self.shared.notify.notify_one();
+        Ok((result.rows_affected() == 1).then(|| id.to_string()))
+    }
+
+    async fn discard_inner(&self, dead_id: &str) -> Result<bool, QueueError> {
+        let Ok(id) = dead_id.parse::<i64>() else {
+            return Ok(false);
+        };
+        let inbox = self.inbox();
+        let result = inbox
+            .run(
+                sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE id = $1 AND queue = $2 AND status = 'dead'",
+                )
+                .bind(id)
+                .bind(&self.shared.name)
+                .execute(inbox.pool()),
+            )
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn dead_letter(
+    id: i64,
+    delivery: Delivery,
+    attempts: u32,
+    last_error: Option<String>,
+    dead_at: Option<i64>,
+) -> DeadLetter {
+    // DeadLetter is non-exhaustive: start from a value the queue crate builds.
+    let mut dead = webhook_queue::backend::dead_letter(id.to_string(), delivery);
+    dead.attempts = attempts;
+    dead.last_error = last_error.unwrap_or_default();
+    dead.died_at =
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(dead_at.unwrap_or(0)).unwrap_or(0));
+    dead
+}
+
+impl Queue for SqlQueue {
+    fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    fn enqueue<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<String, QueueError>> {
+        self.enqueue_inner(delivery).boxed()
+    }
+
+    fn work(
+        &self,
+        handler: Arc<dyn Handler>,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.work_inner(handler, shutdown).boxed()
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<Counts, QueueError>> {
+        self.counts_inner().boxed()
+    }
+
+    fn dead_letters<'a>(
+        &'a self,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<DeadLetter>, QueueError>> {
+        self.dead_inner(after, limit).boxed()
+    }
+
+    fn replay<'a>(&'a self, dead_id: &'a str) -> BoxFuture<'a, Result<Option<String>, QueueError>> {
+        self.replay_inner(dead_id).boxed()
+    }
+
+    fn discard<'a>(&'a self, dead_id: &'a str) -> BoxFuture<'a, Result<bool, QueueError>> {
+        self.discard_inner(dead_id).boxed()
+    }
+}
