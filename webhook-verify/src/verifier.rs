@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::delivery::DeliveryRecorder;
 use crate::PublicUrl;
 use crate::handshake::{Received, Refused, Rule, SignedCheck, UnsignedCheck};
 use crate::headers::Source;
@@ -44,6 +45,7 @@ struct Inner {
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
+    recorder: Option<Arc<dyn DeliveryRecorder>>,
 }
 
 impl Verifier {
@@ -83,6 +85,7 @@ impl Verifier {
             verify_token: None,
             endpoint: Arc::from(DEFAULT_ENDPOINT),
             certificates: None,
+            recorder: None,
         }
     }
 
@@ -342,6 +345,18 @@ impl Verifier {
         &self.0.endpoint
     }
 
+    /// The recorder each answered request is handed to, if one was set with
+    /// [`VerifierBuilder::recorder`].
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// assert!(Verifier::new(Scheme::github(), "s")?.recorder().is_none());
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn recorder(&self) -> Option<&Arc<dyn DeliveryRecorder>> {
+        self.0.recorder.as_ref()
+    }
+
     /// The endpoint name as a label value (a reference count, not a copy).
     pub(crate) fn endpoint_label(&self) -> Arc<str> {
         self.0.endpoint.clone()
@@ -394,6 +409,7 @@ pub struct VerifierBuilder {
     verify_token: Option<Secret>,
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
+    recorder: Option<Arc<dyn DeliveryRecorder>>,
 }
 
 /// The `endpoint` label of a verifier given no name: `default`.
@@ -527,6 +543,22 @@ impl VerifierBuilder {
         self
     }
 
+    /// Hands every answered request (kept headers, capped body, outcome) to `recorder`, at the
+    /// place the adapters record metrics: a dashboard's delivery log. See
+    /// [`delivery`](crate::delivery).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier, delivery::{Delivery, DeliveryRecorder}};
+    /// struct Drop;
+    /// impl DeliveryRecorder for Drop { fn record(&self, _: Delivery) {} }
+    /// let verifier = Verifier::builder(Scheme::github()).secret("s").recorder(Drop).build()?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn recorder(mut self, recorder: impl DeliveryRecorder) -> Self {
+        self.recorder = Some(Arc::new(recorder));
+        self
+    }
+
     /// Where the signing certificates that deliveries name come from, for the schemes that use
     /// them (`paypal`, `sns`: [`Scheme::uses_certificates`]): required by them, ignored by the
     /// others. See [`CertificateSource`].
@@ -592,6 +624,7 @@ impl VerifierBuilder {
             verify_token: self.verify_token,
             endpoint: self.endpoint,
             certificates: self.certificates,
+            recorder: self.recorder,
         })))
     }
 }
