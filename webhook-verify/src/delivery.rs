@@ -126,7 +126,9 @@ pub struct Capture {
 
 impl std::fmt::Debug for Capture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Capture").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Capture")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,12 +169,28 @@ impl Capture {
         } else {
             ("", String::new())
         };
-        self.finish(verifier, None, outcome, reason, message, rejection.status(), None);
+        self.finish(
+            verifier,
+            None,
+            outcome,
+            reason,
+            message,
+            rejection.status(),
+            None,
+        );
     }
 
     /// Records an answered endpoint check.
     pub fn handshake(self, verifier: &Verifier, status: u16) {
-        self.finish(verifier, None, Outcome::Handshake, "", String::new(), status, None);
+        self.finish(
+            verifier,
+            None,
+            Outcome::Handshake,
+            "",
+            String::new(),
+            status,
+            None,
+        );
     }
 
     /// Records an authentic delivery's answer: `status`, under the outcome a later layer tagged
@@ -186,10 +204,21 @@ impl Capture {
         tagged: Option<Outcome>,
     ) {
         let outcome = outcome_of(status, tagged);
-        self.finish(verifier, Some(verified), outcome, "", String::new(), status, handler);
+        self.finish(
+            verifier,
+            Some(verified),
+            outcome,
+            "",
+            String::new(),
+            status,
+            handler,
+        );
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one private constructor of the record")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private constructor of the record"
+    )]
     fn finish(
         self,
         verifier: &Verifier,

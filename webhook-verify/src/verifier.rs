@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::delivery::DeliveryRecorder;
 use crate::PublicUrl;
+use crate::delivery::DeliveryRecorder;
 use crate::handshake::{Received, Refused, Rule, SignedCheck, UnsignedCheck};
 use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};

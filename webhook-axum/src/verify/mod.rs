@@ -73,10 +73,10 @@ pub use service::VerifyWebhook;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
-use bytes::Bytes;
 use webhook_verify::delivery::{self, Capture};
 use webhook_verify::{Received, Rejection, Verified, Verifier, metrics, receiver};
 
