@@ -33,6 +33,10 @@ fn handle(body: &[u8]) -> Result<&'static str, webhook_verify::Rejection> {
 }
 
 async fn axum_url() -> String {
+    axum_url_with(limited_verifier()).await
+}
+
+async fn axum_url_with(verifier: Verifier) -> String {
     async fn receive(
         Extension(_key): Extension<IdempotencyKey>,
         body: Bytes,
@@ -43,11 +47,15 @@ async fn axum_url() -> String {
     let app = Router::new()
         .route("/webhooks", post(receive))
         .route_layer(webhook_axum::IdempotencyLayer::new(guard))
-        .route_layer(webhook_axum::VerifyWebhookLayer::new(limited_verifier()));
+        .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier));
     axum_receiver(app).await
 }
 
 fn actix() -> ActixReceiver {
+    actix_with(limited_verifier())
+}
+
+fn actix_with(verifier: Verifier) -> ActixReceiver {
     async fn receive(body: web::Bytes) -> Result<&'static str, webhook_actix::WebhookRejection> {
         handle(&body).map_err(Into::into)
     }
@@ -56,7 +64,7 @@ fn actix() -> ActixReceiver {
         config.service(
             web::resource("/webhooks")
                 .wrap(webhook_actix::Idempotency::new(guard.clone()))
-                .wrap(webhook_actix::VerifyWebhook::new(limited_verifier()))
+                .wrap(webhook_actix::VerifyWebhook::new(verifier.clone()))
                 .route(web::post().to(receive)),
         );
     })
@@ -251,6 +259,77 @@ async fn axum_and_actix_answer_every_request_of_the_table_alike() {
         }
     }
     assert!(differences.is_empty(), "\n{}", differences.join("\n"));
+}
+
+/// What the adapters hand a verifier's recorder (a dashboard's delivery log), kept as a list.
+#[derive(Default, Clone)]
+struct Recorded(std::sync::Arc<std::sync::Mutex<Vec<webhook_verify::delivery::Delivery>>>);
+
+impl webhook_verify::delivery::DeliveryRecorder for Recorded {
+    fn record(&self, delivery: webhook_verify::delivery::Delivery) {
+        self.0.lock().unwrap().push(delivery);
+    }
+}
+
+impl Recorded {
+    /// Each delivery as the fields both adapters must agree on.
+    fn rows(&self) -> Vec<String> {
+        let rows = self.0.lock().unwrap();
+        rows.iter()
+            .map(|d| {
+                format!(
+                    "{} {} {:?} {} {:?} {:?} {} {:?}",
+                    d.status,
+                    d.outcome.as_str(),
+                    d.reason,
+                    d.path,
+                    d.event_type,
+                    d.webhook_id,
+                    d.body_len,
+                    d.headers,
+                )
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn axum_and_actix_hand_the_recorder_the_same_deliveries() {
+    let verifier = |log: &Recorded| {
+        Verifier::builder(Scheme::hmac_sha256())
+            .secret(SECRET)
+            .body_limit(LIMIT)
+            .recorder(log.clone())
+            .build()
+            .unwrap()
+    };
+    let (axum_log, actix_log) = (Recorded::default(), Recorded::default());
+    let axum = axum_url_with(verifier(&axum_log)).await;
+    let actix = actix_with(verifier(&actix_log));
+    let table = table();
+    for case in &table {
+        exchange(&axum, &case.request).await;
+        exchange(actix.url().as_str(), &case.request).await;
+    }
+    let (axum_rows, actix_rows) = (axum_log.rows(), actix_log.rows());
+    assert_eq!(axum_rows.len(), table.len(), "{axum_rows:#?}");
+    assert_eq!(axum_rows, actix_rows);
+    // The table's outcomes, in order, as the recorder saw them.
+    let outcomes: Vec<&str> = axum_log
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|d| d.outcome.as_str())
+        .collect();
+    assert!(
+        outcomes.contains(&"accepted") && outcomes.contains(&"duplicate"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"refused") && outcomes.contains(&"conflict"),
+        "{outcomes:?}"
+    );
 }
 
 /// The URL-signed schemes behind a proxy: the adapters rebuild the URL the sender signed from

@@ -96,28 +96,34 @@ where
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
                 .map_err(|rejection| {
-                    metrics::refused(&verifier, &rejection);
+                    crate::verify::count_refused(&verifier, &rejection, &req, None);
                     refuse(&req, rejection)
                 })?;
             verifier
                 .prepare(&crate::ActixHeaders::new(req.headers()), &body)
                 .await;
             let started = Instant::now();
+            let mut captured = crate::verify::capture(&verifier, &req, &body);
             let verified =
                 crate::verify::check(&verifier, &req, &body).map_err(|err| match err {
                     Ok(handshake) => {
-                        metrics::handshake(&verifier);
+                        let status = handshake.status;
+                        crate::verify::count_handshake(&verifier, status, captured.take());
                         let answer = crate::verify::handshake_response(handshake);
                         InternalError::from_response("webhook handshake", answer).into()
                     }
                     Err(rejection) => {
-                        metrics::refused(&verifier, &rejection);
+                        let captured = captured.take();
+                        crate::verify::count_refused(&verifier, &rejection, &req, captured);
                         refuse(&req, rejection)
                     }
                 })?;
             metrics::verified(&verifier, body.len(), started.elapsed());
             // An extractor does not see the handler's answer: counted as accepted once verified.
             metrics::answered(&verifier, None, 200, None);
+            if let Some(capture) = captured {
+                capture.answered(&verifier, &verified, None, 200, None);
+            }
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {

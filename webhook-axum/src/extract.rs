@@ -72,17 +72,20 @@ where
             Some(verifier.body_timeout()),
         )
         .await
-        .map_err(|rejection| refused(&verifier, rejection, parts.uri.path()))?;
+        .map_err(|rejection| refused(&verifier, rejection, parts.uri.path(), &parts.headers))?;
         let uri = parts
             .extensions
             .get::<OriginalUri>()
             .map_or(&parts.uri, |o| &o.0);
         verifier.prepare(&parts.headers, &body).await;
         let started = Instant::now();
-        let verified = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
+        let (verified, capture) = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
         metrics::verified(&verifier, body.len(), started.elapsed());
         // An extractor does not see the handler's answer: counted as accepted once verified.
         metrics::answered(&verifier, None, 200, None);
+        if let Some(capture) = capture {
+            capture.answered(&verifier, &verified, None, 200, None);
+        }
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let body_len = body.len();
         let request = Request::from_parts(parts, Body::from(body));

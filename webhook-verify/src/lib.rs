@@ -18,6 +18,7 @@
 
 mod certificate;
 mod clock;
+pub mod delivery;
 pub mod envelope;
 mod error;
 #[cfg(feature = "fetch")]

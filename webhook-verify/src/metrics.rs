@@ -201,15 +201,28 @@ pub fn answered(
     status: u16,
     tagged: Option<Outcome>,
 ) {
-    let outcome = tagged.unwrap_or(if (200..300).contains(&status) {
-        Outcome::Accepted
-    } else {
-        Outcome::Failed
-    });
+    let outcome = outcome_of(status, tagged);
     if let Some(handler) = handler {
         registered(verifier).handler.record(handler.as_secs_f64());
     }
     count(verifier, outcome, "");
+}
+
+/// The outcome of an authentic delivery's answer: the one a later layer tagged it with, else
+/// `accepted` for a 2xx `status` and `failed` otherwise.
+///
+/// ```
+/// use webhook_verify::metrics::{Outcome, outcome_of};
+/// assert_eq!(outcome_of(200, None), Outcome::Accepted);
+/// assert_eq!(outcome_of(500, None), Outcome::Failed);
+/// assert_eq!(outcome_of(200, Some(Outcome::Duplicate)), Outcome::Duplicate);
+/// ```
+pub fn outcome_of(status: u16, tagged: Option<Outcome>) -> Outcome {
+    tagged.unwrap_or(if (200..300).contains(&status) {
+        Outcome::Accepted
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// The `reason` values of a refusal, in the order of the table above.

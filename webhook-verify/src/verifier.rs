@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::PublicUrl;
+use crate::delivery::DeliveryRecorder;
 use crate::handshake::{Received, Refused, Rule, SignedCheck, UnsignedCheck};
 use crate::headers::Source;
 use crate::scheme::{Input, VerifyKey};
@@ -46,6 +47,7 @@ struct Inner {
     certificates: Option<Arc<dyn CertificateSource>>,
     confirm_subscriptions: bool,
     metrics: crate::metrics::Handles,
+    recorder: Option<Arc<dyn DeliveryRecorder>>,
 }
 
 impl Verifier {
@@ -86,6 +88,7 @@ impl Verifier {
             endpoint: Arc::from(DEFAULT_ENDPOINT),
             certificates: None,
             confirm_subscriptions: false,
+            recorder: None,
         }
     }
 
@@ -407,6 +410,23 @@ impl Verifier {
         &self.0.metrics
     }
 
+    /// The endpoint name, shared (a reference count, not a copy).
+    pub(crate) fn endpoint_label(&self) -> Arc<str> {
+        self.0.endpoint.clone()
+    }
+
+    /// The recorder each answered request is handed to, if one was set with
+    /// [`VerifierBuilder::recorder`].
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier};
+    /// assert!(Verifier::new(Scheme::github(), "s")?.recorder().is_none());
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn recorder(&self) -> Option<&Arc<dyn DeliveryRecorder>> {
+        self.0.recorder.as_ref()
+    }
+
     /// The scheme this verifier checks.
     ///
     /// ```
@@ -455,6 +475,7 @@ pub struct VerifierBuilder {
     endpoint: Arc<str>,
     certificates: Option<Arc<dyn CertificateSource>>,
     confirm_subscriptions: bool,
+    recorder: Option<Arc<dyn DeliveryRecorder>>,
 }
 
 /// The `endpoint` label of a verifier given no name: `default`.
@@ -588,6 +609,22 @@ impl VerifierBuilder {
         self
     }
 
+    /// Hands every answered request (kept headers, capped body, outcome) to `recorder`, at the
+    /// place the adapters record metrics: a dashboard's delivery log. See
+    /// [`delivery`](crate::delivery).
+    ///
+    /// ```
+    /// # use webhook_verify::{Scheme, Verifier, delivery::{Delivery, DeliveryRecorder}};
+    /// struct Drop;
+    /// impl DeliveryRecorder for Drop { fn record(&self, _: Delivery) {} }
+    /// let verifier = Verifier::builder(Scheme::github()).secret("s").recorder(Drop).build()?;
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    pub fn recorder(mut self, recorder: impl DeliveryRecorder) -> Self {
+        self.recorder = Some(Arc::new(recorder));
+        self
+    }
+
     /// Where the signing certificates that deliveries name come from, for the schemes that use
     /// them (`paypal`, `sns`: [`Scheme::uses_certificates`]): required by them, ignored by the
     /// others. See [`CertificateSource`].
@@ -676,6 +713,7 @@ impl VerifierBuilder {
             certificates: self.certificates,
             confirm_subscriptions: self.confirm_subscriptions,
             metrics: crate::metrics::Handles::default(),
+            recorder: self.recorder,
         })))
     }
 }

@@ -14,7 +14,8 @@ use std::time::Instant;
 use tracing::Span;
 
 use bytes::Bytes;
-use webhook_verify::{Prefetch, Rejection, metrics};
+use webhook_verify::delivery::Capture;
+use webhook_verify::{Prefetch, Rejection, Verified, metrics};
 
 use crate::ActixHeaders;
 
@@ -62,6 +63,8 @@ pin_project! {
             call: F,
             span: Span,
             verified_at: Instant,
+            // What the delivery log keeps of it, when the verifier has a recorder.
+            capture: Option<(Capture, Verified<'static>)>,
         },
     }
 }
@@ -125,7 +128,8 @@ where
                             }
                         }
                         Err(rejection) => {
-                            metrics::refused(&this.inner.verifier, &rejection);
+                            let verifier = &this.inner.verifier;
+                            super::count_refused(verifier, &rejection, req.request(), None);
                             return Poll::Ready(Ok(refuse(req, rejection)));
                         }
                     }
@@ -143,7 +147,8 @@ where
                 StateProj::Refused { req, rejection } => {
                     return Poll::Ready(match (req.take(), rejection.take()) {
                         (Some(req), Some(rejection)) => {
-                            metrics::refused(&this.inner.verifier, &rejection);
+                            let verifier = &this.inner.verifier;
+                            super::count_refused(verifier, &rejection, req.request(), None);
                             Ok(refuse(req, rejection))
                         }
                         _ => Err(polled_after_completion()),
@@ -153,6 +158,7 @@ where
                     call,
                     span,
                     verified_at,
+                    capture,
                 } => {
                     let _entered = (!span.is_disabled()).then(|| span.enter());
                     let response = ready!(call.poll(cx))?;
@@ -160,24 +166,29 @@ where
                     let status = response.status().as_u16();
                     let handler = Some(verified_at.elapsed());
                     metrics::answered(&this.inner.verifier, handler, status, tagged);
+                    if let Some((capture, verified)) = capture.take() {
+                        capture.answered(&this.inner.verifier, &verified, handler, status, tagged);
+                    }
                     return Poll::Ready(Ok(response.map_into_left_body()));
                 }
             };
 
             let inner = &**this.inner;
             let started = Instant::now();
+            let captured = super::capture(&inner.verifier, req.request(), &body);
             let verified = match crate::verify::check(&inner.verifier, req.request(), &body) {
                 Ok(verified) => verified,
                 Err(Ok(handshake)) => {
-                    metrics::handshake(&inner.verifier);
+                    super::count_handshake(&inner.verifier, handshake.status, captured);
                     let answer = crate::verify::handshake_response(handshake);
                     return Poll::Ready(Ok(req.into_response(answer).map_into_right_body()));
                 }
                 Err(Err(rejection)) => {
-                    metrics::refused(&inner.verifier, &rejection);
+                    super::count_refused(&inner.verifier, &rejection, req.request(), captured);
                     return Poll::Ready(Ok(refuse(req, rejection)));
                 }
             };
+            let capture = captured.map(|capture| (capture, verified.clone()));
             let verified_at = Instant::now();
             metrics::verified(&inner.verifier, body.len(), verified_at - started);
             let span = super::accepted_span(&verified);
@@ -194,6 +205,7 @@ where
                 call,
                 span,
                 verified_at,
+                capture,
             });
         }
     }

@@ -108,9 +108,44 @@ pub(crate) use webhook_verify::receiver::accepted_span;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use webhook_verify::{Handshake, Received, Rejection, Verified, Verifier};
+use bytes::Bytes;
+use webhook_verify::delivery::{self, Capture};
+use webhook_verify::{Handshake, Received, Rejection, Verified, Verifier, metrics};
 
 use crate::ActixHeaders;
+
+/// What the verifier's recorder (a dashboard's delivery log) keeps of `req` with `body`, if it
+/// has one (see [`delivery::capture`]).
+pub(crate) fn capture(verifier: &Verifier, req: &HttpRequest, body: &Bytes) -> Option<Capture> {
+    delivery::capture(
+        verifier,
+        req.path(),
+        &ActixHeaders::new(req.headers()),
+        body,
+    )
+}
+
+/// Counts a refusal before the handler and hands it to the recorder, if any, with what was
+/// captured of the request (`None`: refused before its body was read).
+pub(crate) fn count_refused(
+    verifier: &Verifier,
+    rejection: &Rejection,
+    req: &HttpRequest,
+    captured: Option<Capture>,
+) {
+    metrics::refused(verifier, rejection);
+    if let Some(capture) = captured.or_else(|| capture(verifier, req, &Bytes::new())) {
+        capture.refused(verifier, rejection);
+    }
+}
+
+/// Counts an answered endpoint check and hands it to the recorder, if any.
+pub(crate) fn count_handshake(verifier: &Verifier, status: u16, captured: Option<Capture>) {
+    metrics::handshake(verifier);
+    if let Some(capture) = captured {
+        capture.handshake(verifier, status);
+    }
+}
 
 /// Verifies `body` against `req`'s head: method, path and query (the URL-signed schemes' URL is
 /// rebuilt from the verifier's `PublicUrl`) and headers. A provider's endpoint check comes back

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use http::Request;
 use pin_project_lite::pin_project;
 use tower_service::Service;
-use webhook_verify::{Prefetch, Rejection};
+use webhook_verify::delivery::Capture;
+use webhook_verify::{Prefetch, Rejection, Verified};
 
 use std::time::Instant;
 
@@ -133,9 +134,10 @@ where
         Err(rejection) => State::Refused {
             rejection: Some(rejection),
         },
-        Ok(verified) => {
+        Ok((verified, capture)) => {
             let verifier = shared.verifier.clone();
-            let answered = Answered::since(started, verifier, body.len());
+            let capture = capture.map(|capture| (capture, verified.clone()));
+            let answered = Answered::since(started, verifier, body.len(), capture);
             let span = accepted_span(&verified);
             request.extensions_mut().insert(verified);
             let limit = shared.verifier.body_limit();
@@ -157,24 +159,36 @@ where
 pub(super) struct Answered {
     verifier: webhook_verify::Verifier,
     verified_at: Instant,
+    /// What the delivery log keeps of it, when the verifier has a recorder.
+    capture: Option<(Capture, Verified<'static>)>,
 }
 
 impl Answered {
     /// Records the verification that began at `started` and starts the handler's clock.
-    fn since(started: Instant, verifier: webhook_verify::Verifier, body_bytes: usize) -> Self {
+    fn since(
+        started: Instant,
+        verifier: webhook_verify::Verifier,
+        body_bytes: usize,
+        capture: Option<(Capture, Verified<'static>)>,
+    ) -> Self {
         let verified_at = Instant::now();
         metrics::verified(&verifier, body_bytes, verified_at - started);
         Self {
             verifier,
             verified_at,
+            capture,
         }
     }
 
     /// Counts the answer, under the outcome a later layer tagged it with, if any.
-    fn record(&self, response: &Response) {
+    fn record(&mut self, response: &Response) {
         let tagged = response.extensions().get::<metrics::Outcome>().copied();
         let handler = Some(self.verified_at.elapsed());
-        metrics::answered(&self.verifier, handler, response.status().as_u16(), tagged);
+        let status = response.status().as_u16();
+        metrics::answered(&self.verifier, handler, status, tagged);
+        if let Some((capture, verified)) = self.capture.take() {
+            capture.answered(&self.verifier, &verified, handler, status, tagged);
+        }
     }
 }
 
@@ -194,7 +208,8 @@ where
                         (Err(rejection), pending) => State::Refused {
                             rejection: Some(match &pending {
                                 Some((request, _, shared)) => {
-                                    refused(&shared.verifier, rejection, request.uri().path())
+                                    let path = request.uri().path();
+                                    refused(&shared.verifier, rejection, path, request.headers())
                                 }
                                 None => refuse(rejection, ""),
                             }),

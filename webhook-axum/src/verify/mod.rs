@@ -73,9 +73,11 @@ pub use service::VerifyWebhook;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
+use webhook_verify::delivery::{self, Capture};
 use webhook_verify::{Received, Rejection, Verified, Verifier, metrics, receiver};
 
 use crate::rejection::{WebhookRejection, refuse};
@@ -88,23 +90,42 @@ pub(crate) fn check(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Verified<'static>, WebhookRejection> {
+    body: &Bytes,
+) -> Result<(Verified<'static>, Option<Capture>), WebhookRejection> {
     let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    let capture = delivery::capture(verifier, uri.path(), headers, body);
     match verifier.receive(method.as_str(), path_and_query, headers, body) {
-        Ok(Received::Delivery(verified)) => Ok(verified.into_owned()),
+        Ok(Received::Delivery(verified)) => Ok((verified.into_owned(), capture)),
         Ok(Received::Handshake(handshake)) => {
             receiver::log_handshake(&handshake, uri.path());
             metrics::handshake(verifier);
+            if let Some(capture) = capture {
+                capture.handshake(verifier, handshake.status);
+            }
             Err(WebhookRejection::answer(handshake))
         }
-        Err(err) => Err(refused(verifier, Rejection::from(err), uri.path())),
+        Err(err) => {
+            let rejection = Rejection::from(err);
+            metrics::refused(verifier, &rejection);
+            if let Some(capture) = capture {
+                capture.refused(verifier, &rejection);
+            }
+            Err(refuse(rejection, uri.path()))
+        }
     }
 }
 
-/// Logs and counts a refusal before the handler, and wraps it.
-pub(crate) fn refused(verifier: &Verifier, rejection: Rejection, path: &str) -> WebhookRejection {
+/// Logs, counts and records a refusal before the body was read, and wraps it.
+pub(crate) fn refused(
+    verifier: &Verifier,
+    rejection: Rejection,
+    path: &str,
+    headers: &HeaderMap,
+) -> WebhookRejection {
     metrics::refused(verifier, &rejection);
+    if let Some(capture) = delivery::capture(verifier, path, headers, &Bytes::new()) {
+        capture.refused(verifier, &rejection);
+    }
     refuse(rejection, path)
 }
 

@@ -116,7 +116,9 @@ where
             },
             Poll::Ready(Err(rejection)) => {
                 let path = request.uri().path();
-                ResponseFuture::refused(refused(&self.shared.verifier, rejection, path))
+                let verifier = &self.shared.verifier;
+                let refusal = refused(verifier, rejection, path, request.headers());
+                ResponseFuture::refused(refusal)
             }
             Poll::Pending => {
                 // The rest is still on its way: read it in the future, which calls the instance

@@ -1,0 +1,249 @@
+//! What a receiver saw of each request, handed to a [`DeliveryRecorder`] when it is answered —
+//! at the same place the adapters record [`metrics`](crate::metrics). A dashboard (the
+//! `webhook-dashboard` crate's `DeliveryLog`) is such a recorder; without one (the default),
+//! nothing is captured and nothing is copied.
+//!
+//! A [`Delivery`] holds only the kept headers ([`KEPT_HEADERS`]: never `Authorization` or a
+//! cookie) and the body cut at the recorder's [`body_cap`](DeliveryRecorder::body_cap). The
+//! query string is not kept (Meta's endpoint check carries its verify token there).
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use webhook_verify::delivery::{Delivery, DeliveryRecorder};
+//! use webhook_verify::{Scheme, Verifier};
+//!
+//! #[derive(Clone, Default)]
+//! struct Seen(Arc<Mutex<Vec<u16>>>);
+//! impl DeliveryRecorder for Seen {
+//!     fn record(&self, delivery: Delivery) {
+//!         self.0.lock().unwrap().push(delivery.status);
+//!     }
+//! }
+//!
+//! let seen = Seen::default();
+//! let verifier = Verifier::builder(Scheme::github()).secret("s").recorder(seen.clone()).build()?;
+//! assert!(verifier.recorder().is_some());
+//! # Ok::<(), webhook_verify::VerifyError>(())
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use crate::metrics::{Outcome, outcome_of};
+use crate::{HeaderSource, KEPT_HEADERS, Rejection, Verified, Verifier};
+
+/// How many body bytes a [`Delivery`] keeps unless the recorder says otherwise: 64 KiB.
+pub const DEFAULT_BODY_CAP: usize = 64 * 1024;
+
+/// One answered request, as a [`DeliveryRecorder`] receives it.
+///
+/// ```
+/// # use webhook_verify::delivery::Delivery;
+/// fn line(d: &Delivery) -> String {
+///     format!("{} {} {}", d.status, d.outcome.as_str(), d.reason)
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// When the request's body was read (or its refusal decided).
+    pub at: SystemTime,
+    /// The verifier's endpoint name ([`Verifier::endpoint`]).
+    pub endpoint: Arc<str>,
+    /// The scheme's name.
+    pub scheme: &'static str,
+    /// The request's path, without its query.
+    pub path: String,
+    /// The event type, when the delivery was authentic and carried one.
+    pub event_type: Option<String>,
+    /// The webhook id, when the delivery was authentic and its scheme signs one.
+    pub webhook_id: Option<String>,
+    /// What became of it (the `outcome` label of the metrics).
+    pub outcome: Outcome,
+    /// Why it was refused (the `reason` label), empty unless refused.
+    pub reason: &'static str,
+    /// The refusal's message as sent to the sender, empty unless refused.
+    pub message: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// Time from verification to the answer, when measured.
+    pub handler: Option<Duration>,
+    /// The kept headers ([`KEPT_HEADERS`]), lower-case names, in that order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body as received, cut at the recorder's cap.
+    pub body: Bytes,
+    /// The body's full length.
+    pub body_len: usize,
+}
+
+/// Where an adapter hands each answered request: set with
+/// [`VerifierBuilder::recorder`](crate::VerifierBuilder::recorder).
+///
+/// `record` runs on the request's task: keep it short (push into a bounded buffer).
+///
+/// ```
+/// use webhook_verify::delivery::{Delivery, DeliveryRecorder};
+/// struct Count(std::sync::atomic::AtomicUsize);
+/// impl DeliveryRecorder for Count {
+///     fn record(&self, _: Delivery) {
+///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+///     }
+///     fn body_cap(&self) -> usize { 0 } // keep no body
+/// }
+/// ```
+pub trait DeliveryRecorder: Send + Sync + 'static {
+    /// Takes one answered request.
+    fn record(&self, delivery: Delivery);
+
+    /// How many body bytes to keep ([`DEFAULT_BODY_CAP`] unless overridden).
+    fn body_cap(&self) -> usize {
+        DEFAULT_BODY_CAP
+    }
+}
+
+/// What an adapter captured of a request while it is being answered: made by [`capture`] only
+/// when the verifier has a recorder, then finished by one of its methods once the answer is
+/// known.
+///
+/// ```
+/// use bytes::Bytes;
+/// use webhook_verify::{Rejection, Scheme, Verifier, VerifyError, delivery};
+/// let verifier = Verifier::new(Scheme::github(), "s")?;
+/// // No recorder: nothing is captured.
+/// assert!(delivery::capture(&verifier, "/", &[("a", "b")], &Bytes::new()).is_none());
+/// # Ok::<(), VerifyError>(())
+/// ```
+pub struct Capture {
+    recorder: Arc<dyn DeliveryRecorder>,
+    at: SystemTime,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+    body_len: usize,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Captures the kept headers and the capped body of a request to `path`, if `verifier` has a
+/// recorder (else `None`, at no cost). See [`Capture`].
+pub fn capture<H: HeaderSource + ?Sized>(
+    verifier: &Verifier,
+    path: &str,
+    headers: &H,
+    body: &Bytes,
+) -> Option<Capture> {
+    let recorder = verifier.recorder()?.clone();
+    let cap = recorder.body_cap();
+    let kept = KEPT_HEADERS
+        .iter()
+        .flat_map(|&name| {
+            headers
+                .values(name)
+                .map(move |value| (name, String::from_utf8_lossy(value).into_owned()))
+        })
+        .collect();
+    Some(Capture {
+        at: SystemTime::now(),
+        path: path.to_owned(),
+        headers: kept,
+        body: body.slice(..body.len().min(cap)),
+        body_len: body.len(),
+        recorder,
+    })
+}
+
+impl Capture {
+    /// Records a refusal before the handler.
+    pub fn refused(self, verifier: &Verifier, rejection: &Rejection) {
+        let outcome = rejection.tagged_outcome().unwrap_or(Outcome::Refused);
+        let (reason, message) = if outcome == Outcome::Refused {
+            (rejection.reason(), rejection.message().to_owned())
+        } else {
+            ("", String::new())
+        };
+        self.finish(
+            verifier,
+            None,
+            outcome,
+            reason,
+            message,
+            rejection.status(),
+            None,
+        );
+    }
+
+    /// Records an answered endpoint check.
+    pub fn handshake(self, verifier: &Verifier, status: u16) {
+        self.finish(
+            verifier,
+            None,
+            Outcome::Handshake,
+            "",
+            String::new(),
+            status,
+            None,
+        );
+    }
+
+    /// Records an authentic delivery's answer: `status`, under the outcome a later layer tagged
+    /// it with (as [`metrics::answered`](crate::metrics::answered) counts it).
+    pub fn answered(
+        self,
+        verifier: &Verifier,
+        verified: &Verified<'_>,
+        handler: Option<Duration>,
+        status: u16,
+        tagged: Option<Outcome>,
+    ) {
+        let outcome = outcome_of(status, tagged);
+        self.finish(
+            verifier,
+            Some(verified),
+            outcome,
+            "",
+            String::new(),
+            status,
+            handler,
+        );
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private constructor of the record"
+    )]
+    fn finish(
+        self,
+        verifier: &Verifier,
+        verified: Option<&Verified<'_>>,
+        outcome: Outcome,
+        reason: &'static str,
+        message: String,
+        status: u16,
+        handler: Option<Duration>,
+    ) {
+        self.recorder.record(Delivery {
+            at: self.at,
+            endpoint: verifier.endpoint_label(),
+            scheme: verifier.scheme().name(),
+            path: self.path,
+            event_type: verified.and_then(|v| v.event_type.as_deref().map(str::to_owned)),
+            webhook_id: verified.and_then(|v| v.webhook_id.as_deref().map(str::to_owned)),
+            outcome,
+            reason,
+            message,
+            status,
+            handler,
+            headers: self.headers,
+            body: self.body,
+            body_len: self.body_len,
+        });
+    }
+}
