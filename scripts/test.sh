@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite, Redis tests included, on a fresh machine.
+# Runs the whole test suite, Redis and PostgreSQL tests included, on a fresh machine.
 # Installs redis-server when it is missing; tests that need Redis start their own instance
 # on a free port (see tests/support) and fail loudly if they cannot.
 set -euo pipefail
