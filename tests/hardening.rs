@@ -121,8 +121,10 @@ async fn stalled_bodies_get_408_and_do_not_lock_out_a_delivery(name: &str) {
         "{name}: a stalled body was answered {answer:?}"
     );
     assert!(
-        after < Duration::from_secs(31),
-        "{name}: a stalled body was ended after {after:?}, past the 30 s body timeout + 1 s"
+        // 30 s body timeout, plus scheduling slack: the test's own 1,100 connections share the
+        // receiver's cores (31.01 s seen on a loaded 2-core CI machine).
+        after < Duration::from_secs(33),
+        "{name}: a stalled body was ended after {after:?}, past the 30 s body timeout + 3 s"
     );
 }
 
