@@ -325,9 +325,7 @@ impl SqlQueue {
         let permits = Arc::new(Semaphore::new(settings.concurrency));
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Arc<Taken>> = HashMap::new();
-        let sampler_stop = CancellationToken::new();
-        let _sampler_guard = sampler_stop.clone().drop_guard();
-        tokio::spawn(backend::sample_depth(self.clone(), sampler_stop));
+        let _sampling = backend::sample_depth(self.clone());
         'work: loop {
             while let Some(done) = tasks.try_join_next_with_id() {
                 if let Ok((task, ())) = done {

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::DropGuard;
 
 use crate::{Delivery, Handler, HandlerError, Job, Queue, QueueConfig};
 
@@ -122,18 +122,17 @@ pub fn dead_lettered(queue: &str) {
     crate::metrics::dead_lettered(queue);
 }
 
-/// Samples `queue`'s counts into the depth gauge every few seconds until `stop` is cancelled, as
-/// a running worker of the built-in queues does.
+/// Starts sampling `queue`'s counts into the depth gauge, now and every few seconds, until the
+/// returned guard is dropped: what a running worker of the built-in queues does.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let stop = webhook_queue::CancellationToken::new();
-/// stop.cancel();
-/// webhook_queue::backend::sample_depth(webhook_queue::MemoryQueue::new("q", Default::default()), stop).await;
+/// let sampling = webhook_queue::backend::sample_depth(webhook_queue::MemoryQueue::new("q", Default::default()));
+/// drop(sampling); // the worker stopped
 /// # }
 /// ```
-pub async fn sample_depth(queue: impl Queue, stop: CancellationToken) {
-    crate::metrics::sample_depth(queue, stop).await;
+pub fn sample_depth(queue: impl Queue) -> DropGuard {
+    crate::metrics::sample_depth(queue)
 }
 
 /// A dead letter with id and entry id `id` for `delivery` (no attempts, no error, died now): set

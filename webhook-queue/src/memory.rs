@@ -178,9 +178,7 @@ impl MemoryQueue {
         let permits = Arc::new(Semaphore::new(config.concurrency));
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, u64> = HashMap::new();
-        let sampler_stop = CancellationToken::new();
-        let _sampler_guard = sampler_stop.clone().drop_guard();
-        tokio::spawn(crate::metrics::sample_depth(self.clone(), sampler_stop));
+        let _sampling = crate::metrics::sample_depth(self.clone());
         'work: loop {
             while let Some(done) = tasks.try_join_next_with_id() {
                 if let Ok((task, ())) = done {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use webhook_verify::metrics::{
     QUEUE_ATTEMPT_SECONDS, QUEUE_ATTEMPTS_TOTAL, QUEUE_DEAD_LETTERS_TOTAL, QUEUE_ENTRIES,
 };
@@ -39,9 +39,16 @@ fn record_counts(queue: &str, counts: &Counts) {
     }
 }
 
-/// Samples `queue`'s counts now and every [`DEPTH_SAMPLE_EVERY`] until `stop` is cancelled; a
-/// failed sample (the store is down) keeps the last values and is tried again next time.
-pub(crate) async fn sample_depth(queue: impl Queue, stop: CancellationToken) {
+/// Samples `queue`'s counts now and every [`DEPTH_SAMPLE_EVERY`], in a task of its own, until
+/// the returned guard is dropped; a failed sample (the store is down) keeps the last values and
+/// is tried again next time.
+pub(crate) fn sample_depth(queue: impl Queue) -> DropGuard {
+    let stop = CancellationToken::new();
+    tokio::spawn(sample_until(queue, stop.clone()));
+    stop.drop_guard()
+}
+
+async fn sample_until(queue: impl Queue, stop: CancellationToken) {
     loop {
         if let Ok(counts) = queue.counts().await {
             record_counts(queue.name(), &counts);

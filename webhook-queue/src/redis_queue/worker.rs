@@ -69,9 +69,7 @@ pub(super) async fn run(
     // If this future is dropped instead of shut down, the heartbeat stops too: the entries it
     // held are then reclaimed like a crashed worker's.
     let _heartbeat_guard = heartbeat_stop.clone().drop_guard();
-    let sampler_stop = CancellationToken::new();
-    let _sampler_guard = sampler_stop.clone().drop_guard();
-    tokio::spawn(crate::metrics::sample_depth(queue.clone(), sampler_stop));
+    let _sampling = crate::metrics::sample_depth(queue.clone());
 
     let permits = Arc::new(Semaphore::new(config.concurrency));
     let mut tasks: JoinSet<()> = JoinSet::new();
