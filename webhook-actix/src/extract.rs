@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use std::time::Instant;
 use tracing::Instrument as _;
 
-use webhook_verify::{Rejection, Verified, Verifier, metrics};
+use webhook_verify::{Rejection, Verified, Verifier, receiver};
 
 use crate::{WebhookRejection, body};
 
@@ -90,14 +90,16 @@ where
                     "webhook_actix::Webhook: no webhook_verify::Verifier in the app data \
                      (add `.app_data(web::Data::new(verifier))`)"
                 );
-                return Err(refuse(&req, Rejection::misconfigured()));
+                let rejection = Rejection::misconfigured();
+                webhook_verify::receiver::log_refused(&rejection, req.path());
+                return Err(refuse(rejection));
             };
             let (limit, timeout) = (verifier.body_limit(), Some(verifier.body_timeout()));
             let body = body::read_limited(&mut payload, req.headers(), limit, timeout)
                 .await
                 .map_err(|rejection| {
-                    crate::verify::count_refused(&verifier, &rejection, &req, None);
-                    refuse(&req, rejection)
+                    crate::verify::report_refused(&verifier, &rejection, &req, None);
+                    refuse(rejection)
                 })?;
             verifier
                 .prepare(&crate::ActixHeaders::new(req.headers()), &body)
@@ -107,23 +109,21 @@ where
             let verified =
                 crate::verify::check(&verifier, &req, &body).map_err(|err| match err {
                     Ok(handshake) => {
-                        let status = handshake.status;
-                        crate::verify::count_handshake(&verifier, status, captured.take());
+                        let (path, captured) = (req.path(), captured.take());
+                        receiver::handshake_answered(&verifier, &handshake, path, captured);
                         let answer = crate::verify::handshake_response(handshake);
                         InternalError::from_response("webhook handshake", answer).into()
                     }
                     Err(rejection) => {
                         let captured = captured.take();
-                        crate::verify::count_refused(&verifier, &rejection, &req, captured);
-                        refuse(&req, rejection)
+                        crate::verify::report_refused(&verifier, &rejection, &req, captured);
+                        refuse(rejection)
                     }
                 })?;
-            metrics::verified(&verifier, body.len(), started.elapsed());
+            let took = started.elapsed();
+            receiver::verified(&verifier, &verified, body.len(), took, &mut captured);
             // An extractor does not see the handler's answer: counted as accepted once verified.
-            metrics::answered(&verifier, None, 200, None);
-            if let Some(capture) = captured {
-                capture.answered(&verifier, &verified, None, 200, None);
-            }
+            receiver::answered(&verifier, None, 200, None, captured);
             let span = crate::verify::accepted_span(&verified);
             let mut verified_payload = body::hand_on(payload, body);
             let payload = async {
@@ -145,7 +145,7 @@ fn verifier_of(req: &HttpRequest) -> Option<Verifier> {
         .or_else(|| req.app_data::<Verifier>().cloned())
 }
 
-fn refuse(req: &HttpRequest, rejection: Rejection) -> actix_web::Error {
-    webhook_verify::receiver::log_refused(&rejection, req.path());
+/// The error answering a refused (and reported) request.
+fn refuse(rejection: Rejection) -> actix_web::Error {
     WebhookRejection::from(rejection).into()
 }

@@ -9,7 +9,7 @@ use webhook_verify::{Verified, Verifier};
 use crate::body::ReadBody;
 use std::time::Instant;
 
-use webhook_verify::metrics;
+use webhook_verify::receiver;
 
 use crate::rejection::WebhookRejection;
 use crate::verify::{accepted_span, check, raise_extractor_limit, refused};
@@ -79,13 +79,11 @@ where
             .map_or(&parts.uri, |o| &o.0);
         verifier.prepare(&parts.headers, &body).await;
         let started = Instant::now();
-        let (verified, capture) = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
-        metrics::verified(&verifier, body.len(), started.elapsed());
+        let (verified, mut capture) = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
+        let took = started.elapsed();
+        receiver::verified(&verifier, &verified, body.len(), took, &mut capture);
         // An extractor does not see the handler's answer: counted as accepted once verified.
-        metrics::answered(&verifier, None, 200, None);
-        if let Some(capture) = capture {
-            capture.answered(&verifier, &verified, None, 200, None);
-        }
+        receiver::answered(&verifier, None, 200, None, capture);
         let span = accepted_span(&verified).unwrap_or_else(tracing::Span::none);
         let body_len = body.len();
         let request = Request::from_parts(parts, Body::from(body));

@@ -104,8 +104,8 @@ pub trait DeliveryRecorder: Send + Sync + 'static {
 }
 
 /// What an adapter captured of a request while it is being answered: made by [`capture`] only
-/// when the verifier has a recorder, then finished by one of its methods once the answer is
-/// known.
+/// when the verifier has a recorder, then handed to the report function of
+/// [`receiver`](crate::receiver) that matches the answer (refused, handshake, answered).
 ///
 /// ```
 /// use bytes::Bytes;
@@ -122,6 +122,8 @@ pub struct Capture {
     headers: Vec<(&'static str, String)>,
     body: Bytes,
     body_len: usize,
+    event_type: Option<String>,
+    webhook_id: Option<String>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -156,35 +158,30 @@ pub fn capture<H: HeaderSource + ?Sized>(
         headers: kept,
         body: body.slice(..body.len().min(cap)),
         body_len: body.len(),
+        event_type: None,
+        webhook_id: None,
         recorder,
     })
 }
 
+/// Finished by [`receiver`](crate::receiver)'s report functions, which pair each record with
+/// its log line and metric.
 impl Capture {
     /// Records a refusal before the handler.
-    pub fn refused(self, verifier: &Verifier, rejection: &Rejection) {
+    pub(crate) fn refused(self, verifier: &Verifier, rejection: &Rejection) {
         let outcome = rejection.tagged_outcome().unwrap_or(Outcome::Refused);
         let (reason, message) = if outcome == Outcome::Refused {
             (rejection.reason(), rejection.message().to_owned())
         } else {
             ("", String::new())
         };
-        self.finish(
-            verifier,
-            None,
-            outcome,
-            reason,
-            message,
-            rejection.status(),
-            None,
-        );
+        self.finish(verifier, outcome, reason, message, rejection.status(), None);
     }
 
     /// Records an answered endpoint check.
-    pub fn handshake(self, verifier: &Verifier, status: u16) {
+    pub(crate) fn handshake(self, verifier: &Verifier, status: u16) {
         self.finish(
             verifier,
-            None,
             Outcome::Handshake,
             "",
             String::new(),
@@ -193,36 +190,28 @@ impl Capture {
         );
     }
 
+    /// Notes what verification learned of the delivery (its id and event type) for its record.
+    pub(crate) fn verified(&mut self, verified: &Verified<'_>) {
+        self.event_type = verified.event_type.as_deref().map(str::to_owned);
+        self.webhook_id = verified.webhook_id.as_deref().map(str::to_owned);
+    }
+
     /// Records an authentic delivery's answer: `status`, under the outcome a later layer tagged
     /// it with (as [`metrics::answered`](crate::metrics::answered) counts it).
-    pub fn answered(
+    pub(crate) fn answered(
         self,
         verifier: &Verifier,
-        verified: &Verified<'_>,
         handler: Option<Duration>,
         status: u16,
         tagged: Option<Outcome>,
     ) {
         let outcome = outcome_of(status, tagged);
-        self.finish(
-            verifier,
-            Some(verified),
-            outcome,
-            "",
-            String::new(),
-            status,
-            handler,
-        );
+        self.finish(verifier, outcome, "", String::new(), status, handler);
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one private constructor of the record"
-    )]
     fn finish(
         self,
         verifier: &Verifier,
-        verified: Option<&Verified<'_>>,
         outcome: Outcome,
         reason: &'static str,
         message: String,
@@ -234,8 +223,8 @@ impl Capture {
             endpoint: verifier.endpoint_label(),
             scheme: verifier.scheme().name(),
             path: self.path,
-            event_type: verified.and_then(|v| v.event_type.as_deref().map(str::to_owned)),
-            webhook_id: verified.and_then(|v| v.webhook_id.as_deref().map(str::to_owned)),
+            event_type: self.event_type,
+            webhook_id: self.webhook_id,
             outcome,
             reason,
             message,

@@ -1,6 +1,8 @@
-//! What every webhook receiver does with a request before verifying it, framework-free: the
-//! `Content-Length` rule and the bounded body buffer. `webhook-axum` and `webhook-actix` only
-//! poll their framework's body and feed the chunks to a [`BodyBuffer`], so both answer alike.
+//! What every webhook receiver does with a request, framework-free: the `Content-Length` rule
+//! and the bounded body buffer before verifying it, and the report of how it was answered.
+//! `webhook-axum` and `webhook-actix` only poll their framework's body and feed the chunks to a
+//! [`BodyBuffer`], and report each answer through the functions below, so both answer, log,
+//! count and record alike.
 //!
 //! | request | answer |
 //! |---|---|
@@ -19,6 +21,19 @@
 //! | a delivery is authentic ([`accepted_span`]) | span `webhook`, around the handler | `INFO` | `scheme`, `webhook_id`, `secret_index` |
 //! | ... and inside that span ([`log_verified`]) | event `webhook verified` | `DEBUG` | |
 //!
+//! # Reporting an answer
+//! One function per way a request ends pairs its log line, its metric (the table in
+//! [`metrics`](crate::metrics)) and its record for the verifier's
+//! [`DeliveryRecorder`](crate::delivery::DeliveryRecorder), so an adapter cannot do one and
+//! forget another:
+//!
+//! | the request | call | logs | counts | records |
+//! |---|---|---|---|---|
+//! | refused before its handler | [`refused`] | [`log_refused`] | `outcome="refused"` and its `reason` | the refusal |
+//! | an endpoint check, answered | [`handshake_answered`] | [`log_handshake`] | `outcome="handshake"` | the check |
+//! | authentic, before its handler | [`verified`] | | body size, verify time | (its id and event type, for the answer) |
+//! | authentic, answered | [`answered`] | | the answer's outcome, handler time | the answer |
+//!
 //! ```
 //! use bytes::Bytes;
 //! use webhook_verify::receiver::{BodyBuffer, declared_length};
@@ -31,9 +46,117 @@
 //! # Ok::<(), webhook_verify::Rejection>(())
 //! ```
 
+use std::time::Duration;
+
 use bytes::{Bytes, BytesMut};
 
-use crate::{Rejection, Verified};
+use crate::delivery::{self, Capture};
+use crate::metrics::{self, Outcome};
+use crate::{Handshake, HeaderSource, Rejection, Verified, Verifier};
+
+/// Reports a request refused before its handler: logs it ([`log_refused`]), counts it
+/// ([`metrics::refused`]) and hands it to the verifier's recorder with what was `captured` of
+/// the request, or with its `headers` alone when it was refused before its body was read.
+///
+/// ```
+/// use webhook_verify::{Rejection, Scheme, Verifier, VerifyError, receiver};
+/// let verifier = Verifier::new(Scheme::github(), "secret")?;
+/// let rejection = Rejection::from(VerifyError::NoMatchingSignature);
+/// receiver::refused(&verifier, &rejection, "/webhooks", &[("x-github-event", "push")], None);
+/// # Ok::<(), VerifyError>(())
+/// ```
+pub fn refused<H: HeaderSource + ?Sized>(
+    verifier: &Verifier,
+    rejection: &Rejection,
+    path: &str,
+    headers: &H,
+    captured: Option<Capture>,
+) {
+    log_refused(rejection, path);
+    metrics::refused(verifier, rejection);
+    let captured = captured.or_else(|| delivery::capture(verifier, path, headers, &Bytes::new()));
+    if let Some(capture) = captured {
+        capture.refused(verifier, rejection);
+    }
+}
+
+/// Reports an answered endpoint check ([`Handshake`]): logs it ([`log_handshake`]), counts it
+/// ([`metrics::handshake`]) and hands it to the verifier's recorder.
+///
+/// ```
+/// use webhook_verify::{Received, Scheme, Verifier, receiver};
+/// let verifier = Verifier::new(Scheme::dropbox(), "app-secret")?;
+/// if let Received::Handshake(answer) = verifier.receive("GET", "/?challenge=x", &[("host", "h")], b"")? {
+///     receiver::handshake_answered(&verifier, &answer, "/", None);
+/// }
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+pub fn handshake_answered(
+    verifier: &Verifier,
+    handshake: &Handshake,
+    path: &str,
+    captured: Option<Capture>,
+) {
+    log_handshake(handshake, path);
+    metrics::handshake(verifier);
+    if let Some(capture) = captured {
+        capture.handshake(verifier, handshake.status);
+    }
+}
+
+/// Reports an authentic delivery before its handler runs: records its body size and how long
+/// verifying took ([`metrics::verified`]), and notes its id and event type in what was
+/// `captured`, for [`answered`].
+///
+/// ```
+/// # use std::time::Duration;
+/// use webhook_verify::{Scheme, Verifier, receiver};
+/// let verifier = Verifier::new(Scheme::github(), "It's a Secret to Everybody")?;
+/// let signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+/// let headers = [("X-Hub-Signature-256", signature)];
+/// let verified = verifier.verify(&headers, b"Hello, World!")?;
+/// let mut captured = None;
+/// receiver::verified(&verifier, &verified, 13, Duration::from_micros(2), &mut captured);
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+pub fn verified(
+    verifier: &Verifier,
+    verified: &Verified<'_>,
+    body_bytes: usize,
+    took: Duration,
+    captured: &mut Option<Capture>,
+) {
+    metrics::verified(verifier, body_bytes, took);
+    if let Some(capture) = captured {
+        capture.verified(verified);
+    }
+}
+
+/// Reports an authentic delivery's answer: counts it under the outcome a later layer `tagged`
+/// it with, else by its `status` ([`metrics::answered`]; `handler` is the time from
+/// verification to the answer, `None` for an extractor, which does not see the answer), and
+/// hands it to the verifier's recorder.
+///
+/// ```
+/// # use std::time::Duration;
+/// use webhook_verify::{Scheme, Verifier, metrics::Outcome, receiver};
+/// let verifier = Verifier::new(Scheme::github(), "secret")?;
+/// receiver::answered(&verifier, Some(Duration::from_millis(3)), 200, None, None);
+/// receiver::answered(&verifier, None, 200, Some(Outcome::Duplicate), None);
+/// # Ok::<(), webhook_verify::VerifyError>(())
+/// ```
+pub fn answered(
+    verifier: &Verifier,
+    handler: Option<Duration>,
+    status: u16,
+    tagged: Option<Outcome>,
+    captured: Option<Capture>,
+) {
+    metrics::answered(verifier, handler, status, tagged);
+    if let Some(capture) = captured {
+        capture.answered(verifier, handler, status, tagged);
+    }
+}
 
 /// Logs a refusal: `WARN webhook refused` with the status, the reason and the request's path.
 ///
@@ -50,7 +173,7 @@ pub fn log_refused(rejection: &Rejection, path: &str) {
     );
 }
 
-/// Logs an answered endpoint check ([`Handshake`](crate::Handshake)): `INFO webhook handshake
+/// Logs an answered endpoint check ([`Handshake`]): `INFO webhook handshake
 /// answered` with the scheme, the status and the request's path (never the challenge).
 ///
 /// ```
@@ -61,7 +184,7 @@ pub fn log_refused(rejection: &Rejection, path: &str) {
 /// }
 /// # Ok::<(), webhook_verify::VerifyError>(())
 /// ```
-pub fn log_handshake(handshake: &crate::Handshake, path: &str) {
+pub fn log_handshake(handshake: &Handshake, path: &str) {
     tracing::info!(
         scheme = handshake.scheme,
         status = handshake.status,

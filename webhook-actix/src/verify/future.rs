@@ -15,7 +15,7 @@ use tracing::Span;
 
 use bytes::Bytes;
 use webhook_verify::delivery::Capture;
-use webhook_verify::{Prefetch, Rejection, Verified, metrics};
+use webhook_verify::{Prefetch, Rejection, receiver};
 
 use crate::ActixHeaders;
 
@@ -64,7 +64,7 @@ pin_project! {
             span: Span,
             verified_at: Instant,
             // What the delivery log keeps of it, when the verifier has a recorder.
-            capture: Option<(Capture, Verified<'static>)>,
+            capture: Option<Capture>,
         },
     }
 }
@@ -129,7 +129,7 @@ where
                         }
                         Err(rejection) => {
                             let verifier = &this.inner.verifier;
-                            super::count_refused(verifier, &rejection, req.request(), None);
+                            super::report_refused(verifier, &rejection, req.request(), None);
                             return Poll::Ready(Ok(refuse(req, rejection)));
                         }
                     }
@@ -148,7 +148,7 @@ where
                     return Poll::Ready(match (req.take(), rejection.take()) {
                         (Some(req), Some(rejection)) => {
                             let verifier = &this.inner.verifier;
-                            super::count_refused(verifier, &rejection, req.request(), None);
+                            super::report_refused(verifier, &rejection, req.request(), None);
                             Ok(refuse(req, rejection))
                         }
                         _ => Err(polled_after_completion()),
@@ -165,32 +165,31 @@ where
                     let tagged = response.response().extensions().get().copied();
                     let status = response.status().as_u16();
                     let handler = Some(verified_at.elapsed());
-                    metrics::answered(&this.inner.verifier, handler, status, tagged);
-                    if let Some((capture, verified)) = capture.take() {
-                        capture.answered(&this.inner.verifier, &verified, handler, status, tagged);
-                    }
+                    let capture = capture.take();
+                    receiver::answered(&this.inner.verifier, handler, status, tagged, capture);
                     return Poll::Ready(Ok(response.map_into_left_body()));
                 }
             };
 
             let inner = &**this.inner;
             let started = Instant::now();
-            let captured = super::capture(&inner.verifier, req.request(), &body);
+            let mut captured = super::capture(&inner.verifier, req.request(), &body);
             let verified = match crate::verify::check(&inner.verifier, req.request(), &body) {
                 Ok(verified) => verified,
                 Err(Ok(handshake)) => {
-                    super::count_handshake(&inner.verifier, handshake.status, captured);
+                    let path = req.path();
+                    receiver::handshake_answered(&inner.verifier, &handshake, path, captured);
                     let answer = crate::verify::handshake_response(handshake);
                     return Poll::Ready(Ok(req.into_response(answer).map_into_right_body()));
                 }
                 Err(Err(rejection)) => {
-                    super::count_refused(&inner.verifier, &rejection, req.request(), captured);
+                    super::report_refused(&inner.verifier, &rejection, req.request(), captured);
                     return Poll::Ready(Ok(refuse(req, rejection)));
                 }
             };
-            let capture = captured.map(|capture| (capture, verified.clone()));
             let verified_at = Instant::now();
-            metrics::verified(&inner.verifier, body.len(), verified_at - started);
+            let took = verified_at - started;
+            receiver::verified(&inner.verifier, &verified, body.len(), took, &mut captured);
             let span = super::accepted_span(&verified);
             raise_extractor_limits(&mut req, body.len(), inner.verifier.body_limit());
             req.extensions_mut().insert(verified);
@@ -205,7 +204,7 @@ where
                 call,
                 span,
                 verified_at,
-                capture,
+                capture: captured,
             });
         }
     }

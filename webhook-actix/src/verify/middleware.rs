@@ -98,12 +98,11 @@ fn mark_sensitive(headers: &mut HeaderMap, names: &[HeaderName]) {
     }
 }
 
-/// Answers a refused request without calling the wrapped service.
+/// Answers a refused (and reported) request without calling the wrapped service.
 pub(super) fn refuse<B>(
     req: ServiceRequest,
     rejection: Rejection,
 ) -> ServiceResponse<EitherBody<B>> {
-    webhook_verify::receiver::log_refused(&rejection, req.path());
     let response = WebhookRejection::from(rejection).error_response();
     req.into_response(response).map_into_right_body()
 }

@@ -110,7 +110,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use webhook_verify::delivery::{self, Capture};
-use webhook_verify::{Handshake, Received, Rejection, Verified, Verifier, metrics};
+use webhook_verify::{Handshake, Received, Rejection, Verified, Verifier, receiver};
 
 use crate::ActixHeaders;
 
@@ -125,31 +125,21 @@ pub(crate) fn capture(verifier: &Verifier, req: &HttpRequest, body: &Bytes) -> O
     )
 }
 
-/// Counts a refusal before the handler and hands it to the recorder, if any, with what was
-/// captured of the request (`None`: refused before its body was read).
-pub(crate) fn count_refused(
+/// Reports a refusal before the handler ([`receiver::refused`]) with what was captured of `req`
+/// (`None`: refused before its body was read).
+pub(crate) fn report_refused(
     verifier: &Verifier,
     rejection: &Rejection,
     req: &HttpRequest,
     captured: Option<Capture>,
 ) {
-    metrics::refused(verifier, rejection);
-    if let Some(capture) = captured.or_else(|| capture(verifier, req, &Bytes::new())) {
-        capture.refused(verifier, rejection);
-    }
-}
-
-/// Counts an answered endpoint check and hands it to the recorder, if any.
-pub(crate) fn count_handshake(verifier: &Verifier, status: u16, captured: Option<Capture>) {
-    metrics::handshake(verifier);
-    if let Some(capture) = captured {
-        capture.handshake(verifier, status);
-    }
+    let headers = ActixHeaders::new(req.headers());
+    receiver::refused(verifier, rejection, req.path(), &headers, captured);
 }
 
 /// Verifies `body` against `req`'s head: method, path and query (the URL-signed schemes' URL is
 /// rebuilt from the verifier's `PublicUrl`) and headers. A provider's endpoint check comes back
-/// as `Err(Ok(answer))` (logged), a refusal as `Err(Err(rejection))`.
+/// as `Err(Ok(answer))`, a refusal as `Err(Err(rejection))`; the caller reports either.
 pub(crate) fn check(
     verifier: &Verifier,
     req: &HttpRequest,
@@ -159,10 +149,7 @@ pub(crate) fn check(
     let headers = ActixHeaders::new(req.headers());
     match verifier.receive(req.method().as_str(), path_and_query, &headers, body) {
         Ok(Received::Delivery(verified)) => Ok(verified.into_owned()),
-        Ok(Received::Handshake(handshake)) => {
-            webhook_verify::receiver::log_handshake(&handshake, req.path());
-            Err(Ok(handshake))
-        }
+        Ok(Received::Handshake(handshake)) => Err(Ok(handshake)),
         Err(err) => Err(Err(Rejection::from(err))),
     }
 }

@@ -14,7 +14,7 @@ use webhook_verify::{Prefetch, Rejection, Verified};
 
 use std::time::Instant;
 
-use webhook_verify::metrics;
+use webhook_verify::{metrics, receiver};
 
 use super::{Shared, accepted_span, check, raise_extractor_limit, refused};
 use crate::body::ReadBody;
@@ -136,8 +136,7 @@ where
         },
         Ok((verified, capture)) => {
             let verifier = shared.verifier.clone();
-            let capture = capture.map(|capture| (capture, verified.clone()));
-            let answered = Answered::since(started, verifier, body.len(), capture);
+            let answered = Answered::since(started, verifier, &verified, body.len(), capture);
             let span = accepted_span(&verified);
             request.extensions_mut().insert(verified);
             let limit = shared.verifier.body_limit();
@@ -160,7 +159,7 @@ pub(super) struct Answered {
     verifier: webhook_verify::Verifier,
     verified_at: Instant,
     /// What the delivery log keeps of it, when the verifier has a recorder.
-    capture: Option<(Capture, Verified<'static>)>,
+    capture: Option<Capture>,
 }
 
 impl Answered {
@@ -168,11 +167,13 @@ impl Answered {
     fn since(
         started: Instant,
         verifier: webhook_verify::Verifier,
+        verified: &Verified<'_>,
         body_bytes: usize,
-        capture: Option<(Capture, Verified<'static>)>,
+        mut capture: Option<Capture>,
     ) -> Self {
         let verified_at = Instant::now();
-        metrics::verified(&verifier, body_bytes, verified_at - started);
+        let took = verified_at - started;
+        receiver::verified(&verifier, verified, body_bytes, took, &mut capture);
         Self {
             verifier,
             verified_at,
@@ -185,10 +186,8 @@ impl Answered {
         let tagged = response.extensions().get::<metrics::Outcome>().copied();
         let handler = Some(self.verified_at.elapsed());
         let status = response.status().as_u16();
-        metrics::answered(&self.verifier, handler, status, tagged);
-        if let Some((capture, verified)) = self.capture.take() {
-            capture.answered(&self.verifier, &verified, handler, status, tagged);
-        }
+        let capture = self.capture.take();
+        receiver::answered(&self.verifier, handler, status, tagged, capture);
     }
 }
 

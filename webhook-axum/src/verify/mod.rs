@@ -78,12 +78,12 @@ use http::{HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
 use webhook_verify::delivery::{self, Capture};
-use webhook_verify::{Received, Rejection, Verified, Verifier, metrics, receiver};
+use webhook_verify::{Received, Rejection, Verified, Verifier, receiver};
 
-use crate::rejection::{WebhookRejection, refuse};
+use crate::rejection::WebhookRejection;
 
 /// Verifies `body` against the head of a `method` request to `uri` (the URL-signed schemes'
-/// URL is rebuilt from the verifier's `PublicUrl`); logs and converts a refusal. A provider's
+/// URL is rebuilt from the verifier's `PublicUrl`); reports and converts a refusal. A provider's
 /// endpoint check comes back as the `Err` of its answer, so that the handler is not called.
 pub(crate) fn check(
     verifier: &Verifier,
@@ -97,36 +97,26 @@ pub(crate) fn check(
     match verifier.receive(method.as_str(), path_and_query, headers, body) {
         Ok(Received::Delivery(verified)) => Ok((verified.into_owned(), capture)),
         Ok(Received::Handshake(handshake)) => {
-            receiver::log_handshake(&handshake, uri.path());
-            metrics::handshake(verifier);
-            if let Some(capture) = capture {
-                capture.handshake(verifier, handshake.status);
-            }
+            receiver::handshake_answered(verifier, &handshake, uri.path(), capture);
             Err(WebhookRejection::answer(handshake))
         }
         Err(err) => {
             let rejection = Rejection::from(err);
-            metrics::refused(verifier, &rejection);
-            if let Some(capture) = capture {
-                capture.refused(verifier, &rejection);
-            }
-            Err(refuse(rejection, uri.path()))
+            receiver::refused(verifier, &rejection, uri.path(), headers, capture);
+            Err(WebhookRejection::from(rejection))
         }
     }
 }
 
-/// Logs, counts and records a refusal before the body was read, and wraps it.
+/// Reports a refusal before the body was read ([`receiver::refused`]) and wraps it.
 pub(crate) fn refused(
     verifier: &Verifier,
     rejection: Rejection,
     path: &str,
     headers: &HeaderMap,
 ) -> WebhookRejection {
-    metrics::refused(verifier, &rejection);
-    if let Some(capture) = delivery::capture(verifier, path, headers, &Bytes::new()) {
-        capture.refused(verifier, &rejection);
-    }
-    refuse(rejection, path)
+    receiver::refused(verifier, &rejection, path, headers, None);
+    WebhookRejection::from(rejection)
 }
 
 /// The span an accepted delivery is handled in ([`receiver::accepted_span`]), having logged
