@@ -22,8 +22,11 @@ const TYPES: [&str; 4] = [
     "resource.updated",
 ];
 
-/// `count` distinct events `evt_<tag>_<n>`: (id, type, body, signed headers).
-fn events(tag: &str, count: usize) -> Vec<(String, &'static str, Vec<u8>, Vec<(String, String)>)> {
+/// One event to send: its id, type, body and signed headers.
+type Event = (String, &'static str, Vec<u8>, Vec<(String, String)>);
+
+/// `count` distinct events `evt_<tag>_<n>`.
+fn events(tag: &str, count: usize) -> Vec<Event> {
     (0..count)
         .map(|i| {
             let id = format!("evt_{tag}_{i:05}");
@@ -39,7 +42,7 @@ fn events(tag: &str, count: usize) -> Vec<(String, &'static str, Vec<u8>, Vec<(S
 async fn deliver(
     client: &reqwest::Client,
     url: &str,
-    events: &[(String, &'static str, Vec<u8>, Vec<(String, String)>)],
+    events: &[Event],
     which: impl Iterator<Item = usize>,
 ) -> Vec<(usize, Answer)> {
     stream::iter(which)
@@ -84,10 +87,7 @@ async fn wait_all_done(inbox: &Inbox, done: u64, timeout: Duration) -> BTreeMap<
 }
 
 /// Every event of `events` handled exactly once over all `lines`, and nothing else.
-fn assert_each_once(
-    lines: &[Vec<String>],
-    events: &[(String, &'static str, Vec<u8>, Vec<(String, String)>)],
-) {
+fn assert_each_once(lines: &[Vec<String>], events: &[Event]) {
     let mut total: HashMap<String, usize> = HashMap::new();
     for (key, n) in lines.iter().flat_map(processed_by_key) {
         *total.entry(key).or_default() += n;
@@ -95,7 +95,11 @@ fn assert_each_once(
     for (id, event_type, _, _) in events {
         assert_eq!(total.get(id.as_str()), Some(&1), "{id} ({event_type})");
     }
-    assert_eq!(total.len(), events.len(), "keys handled that were never sent");
+    assert_eq!(
+        total.len(),
+        events.len(),
+        "keys handled that were never sent"
+    );
     let all: Vec<&String> = lines.iter().flatten().collect();
     for (id, event_type, _, _) in events.iter().step_by(97) {
         let line = format!("processed {id} {event_type}");
@@ -151,7 +155,10 @@ async fn ten_thousand_events_and_a_thousand_duplicates_drained_by_two_workers_on
         shares[0],
         shares[1],
     );
-    assert!(shares.iter().all(|&n| n > 0), "a worker handled nothing: {shares:?}");
+    assert!(
+        shares.iter().all(|&n| n > 0),
+        "a worker handled nothing: {shares:?}"
+    );
     assert_each_once(&per_worker, &events);
 }
 
@@ -220,7 +227,10 @@ async fn a_worker_sigkilled_mid_handler_leaves_its_rows_to_another_worker_after_
         .collect();
     assert_eq!(taken.len(), STUCK);
     let inbox = db.inbox().await;
-    assert_eq!(inbox.status_counts().await.unwrap()["processing"], STUCK as u64);
+    assert_eq!(
+        inbox.status_counts().await.unwrap()["processing"],
+        STUCK as u64
+    );
 
     // Another worker process: the rest at once, the killed worker's rows once its lease ran out.
     let worker = ExampleProcess::start("actix_queue_receiver", &[("DATABASE_URL", url)]);

@@ -48,12 +48,14 @@ impl TestDatabase {
     pub async fn postgres() -> Self {
         let server = server_url();
         let name = unique("t");
-        let mut conn = sqlx::PgConnection::connect(&server).await.unwrap_or_else(|e| {
-            panic!(
-                "cannot reach PostgreSQL at {} (is it running? scripts/test.sh starts it): {e}",
-                webhook_inbox::redact_url(&server)
-            )
-        });
+        let mut conn = sqlx::PgConnection::connect(&server)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot reach PostgreSQL at {} (is it running? scripts/test.sh starts it): {e}",
+                    webhook_inbox::redact_url(&server)
+                )
+            });
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .await

@@ -287,7 +287,13 @@ impl ExampleProcess {
     /// example's. Its [`url`](Self::url) is what followed `ready` on that line.
     pub fn start_test_child(test: &str, env: &[(&str, &str)], ready: &str) -> Self {
         let mut command = Command::new(std::env::current_exe().unwrap());
-        command.args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"]);
+        command.args([
+            "--exact",
+            test,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
         Self::start_command(test, command, env, ready)
     }
 
