@@ -134,7 +134,7 @@ async fn ten_thousand_events_and_a_thousand_duplicates_drained_by_two_workers_on
     assert_all(&duplicates, 200, DUPLICATE);
 
     let inbox = db.inbox().await;
-    wait_all_done(&inbox, EVENTS as u64, Duration::from_secs(120)).await;
+    wait_all_done(&inbox, EVENTS as u64, Duration::from_secs(180)).await;
     let drained_in = started.elapsed();
 
     let receiver_lines = receiver.kill();
