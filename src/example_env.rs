@@ -1,6 +1,6 @@
-//! The environment the runnable receiver examples share: `WEBHOOK_SECRET`, `PORT`,
-//! `REDIS_URL` and `DATABASE_URL`, read once, so the four examples (axum and actix-web, inline and queued) behave
-//! alike and each shows only its framework's wiring.
+//! The environment the runnable receiver examples share: `WEBHOOK_SECRET`, `PORT`, `REDIS_URL`
+//! and `DATABASE_URL`, read once, so the four examples (axum and actix-web, inline and queued)
+//! behave alike and each shows only its framework's wiring.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -8,7 +8,7 @@
 //!
 //! let env = ExampleEnv::from_env()?; // warns on stderr when WEBHOOK_SECRET is unset
 //! let verifier = env.verifier()?;    // hmac-sha256, as in the sender documents
-//! let guard = env.guard().await?;    // MemoryStore, RedisStore (REDIS_URL) or the inbox (DATABASE_URL)
+//! let guard = env.guard().await?;    // memory, Redis (REDIS_URL) or the inbox (DATABASE_URL)
 //! # let _ = (verifier, guard);
 //! # Ok(())
 //! # }
@@ -134,9 +134,9 @@ impl std::fmt::Debug for ExampleEnv {
 }
 
 impl ExampleEnv {
-    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL` and `DATABASE_URL`. An empty `WEBHOOK_SECRET` is an
-    /// error; an unset one means [`DEV_SECRET`], with a warning on stderr, and only on a loopback
-    /// `HOST`.
+    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL` and `DATABASE_URL`. An empty
+    /// `WEBHOOK_SECRET` is an error; an unset one means [`DEV_SECRET`], with a warning on
+    /// stderr, and only on a loopback `HOST`.
     pub fn from_env() -> Result<Self, EnvError> {
         let host = match std::env::var("HOST") {
             Ok(host) => host.parse().map_err(|_| EnvError::BadHost(host))?,
