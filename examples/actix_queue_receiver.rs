@@ -8,9 +8,16 @@
 //! # Durable: the queue and the idempotency keys in Redis; more workers may run elsewhere
 //! # (WORKER=off to only accept here).
 //! REDIS_URL=redis://127.0.0.1:6379/ PORT=3000 cargo run --example actix_queue_receiver
+//! # Every delivery kept in a database (the migrations run at start): the queue is its table,
+//! # shared by the workers of every process on one PostgreSQL, or one SQLite file that a
+//! # restarted receiver finishes.
+//! DATABASE_URL=postgres://postgres@127.0.0.1/test PORT=3000 cargo run --example actix_queue_receiver
+//! DATABASE_URL=sqlite:deliveries.db PORT=3000 cargo run --example actix_queue_receiver
 //! ```
 //!
-//! Without `REDIS_URL` the queue lives in memory and is lost when the process stops.
+//! `WORKER=off` makes a process a receiver only (it accepts and queues, others process); by
+//! default it is both, receiver and worker. Without `REDIS_URL` or `DATABASE_URL` the queue
+//! lives in memory and is lost when the process stops.
 
 use std::sync::Arc;
 
@@ -25,12 +32,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, and REDIS_URL (set: a durable queue and idempotency keys in Redis;
-    // unset: both in this process's memory, lost when it stops).
+    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: a durable queue and idempotency
+    // keys in Redis or the database; unset: both in this process's memory, lost when it stops).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let (queue, guard) = (env.queue().await?, env.guard().await?);
 
-    // The worker: here in the same process (any number may run elsewhere on Redis).
+    // The worker: here in the same process (any number may run elsewhere on Redis or the database).
     let shutdown = CancellationToken::new();
     let worker = (std::env::var("WORKER").as_deref() != Ok("off")).then(|| {
         let (queue, shutdown) = (queue.clone(), shutdown.clone());

@@ -6,12 +6,16 @@
 //! WEBHOOK_SECRET=your-webhook-secret PORT=3000 cargo run --example actix_receiver
 //! # Several receivers (this one, axum_receiver) sharing one Redis process each event once:
 //! REDIS_URL=redis://127.0.0.1:6379/ PORT=3001 cargo run --example actix_receiver
+//! # Every delivery kept in a database (the migrations run at start), which deduplicates:
+//! # several receivers sharing one PostgreSQL process each event once.
+//! DATABASE_URL=postgres://postgres@127.0.0.1/test PORT=3001 cargo run --example actix_receiver
+//! DATABASE_URL=sqlite:deliveries.db PORT=3001 cargo run --example actix_receiver
 //! ```
 //!
 //! Refused deliveries are answered by the middleware before `receive` runs, and logged on
 //! stderr: `401`/`413`/`400` by `VerifyWebhook`; by `Idempotency`, `200` for a duplicate of a
 //! processed event, `409` while it is being processed, `422` for the same id with another body,
-//! `503` when Redis is down.
+//! `503` with `Retry-After` when Redis (or the database) is down.
 
 use actix_web::{App, HttpServer, web};
 use webhook_actix::{Idempotency, ReceiverServer as _, VerifyWebhook, WebhookRejection};
@@ -24,8 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, and REDIS_URL (set: events are remembered in Redis, shared by
-    // receivers; unset: in this process's memory).
+    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: events are remembered in Redis or
+    // in the database, shared by receivers; unset: in this process's memory).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
     let verifier = env.verifier()?;

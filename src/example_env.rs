@@ -1,6 +1,6 @@
-//! The environment the runnable receiver examples share: `WEBHOOK_SECRET`, `PORT` and
-//! `REDIS_URL`, read once, so the four examples (axum and actix-web, inline and queued) behave
-//! alike and each shows only its framework's wiring.
+//! The environment the runnable receiver examples share: `WEBHOOK_SECRET`, `PORT`, `REDIS_URL`
+//! and `DATABASE_URL`, read once, so the four examples (axum and actix-web, inline and queued)
+//! behave alike and each shows only its framework's wiring.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -8,7 +8,7 @@
 //!
 //! let env = ExampleEnv::from_env()?; // warns on stderr when WEBHOOK_SECRET is unset
 //! let verifier = env.verifier()?;    // hmac-sha256, as in the sender documents
-//! let guard = env.guard().await?;    // MemoryStore, or RedisStore when REDIS_URL is set
+//! let guard = env.guard().await?;    // memory, Redis (REDIS_URL) or the inbox (DATABASE_URL)
 //! # let _ = (verifier, guard);
 //! # Ok(())
 //! # }
@@ -20,13 +20,20 @@
 //! - the same URL of **any one node of a Redis Cluster**: the cluster is detected
 //!   (`CLUSTER INFO`) and its other nodes discovered, so each receiver may name a different node;
 //! - comma-separated URLs, `redis://10.0.0.1:7000,redis://10.0.0.2:7000`: cluster seed nodes.
+//!
+//! `DATABASE_URL` (`sqlite:PATH`, the file created when missing, or `postgres://user@host/db`)
+//! keeps every delivery in the `webhook-inbox` table: the migrations run at start, the
+//! idempotency keys and the queue live in that table (several receivers sharing one PostgreSQL
+//! process each event once), and it wins over `REDIS_URL` when both are set.
 
 use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::OnceCell;
 use webhook_idempotency::{IdempotencyGuard, MemoryStore, RedisStore, StoreError};
+use webhook_inbox::{Inbox, InboxError};
 use webhook_queue::{DEFAULT_QUEUE_NAME, MemoryQueue, Queue, QueueConfig, QueueError, RedisQueue};
 use webhook_verify::{Scheme, Verifier, VerifyError};
 
@@ -106,6 +113,12 @@ pub struct ExampleEnv {
     pub port: u16,
     /// `REDIS_URL`: when set, idempotency keys (and the queue) live in Redis, shared by receivers.
     pub redis_url: Option<String>,
+    /// `DATABASE_URL` (`sqlite:` or `postgres:`): when set, every delivery is kept in the inbox
+    /// table, which holds the idempotency keys and the queue (and wins over `REDIS_URL`).
+    pub database_url: Option<String>,
+    /// The inbox, connected and migrated once, shared by [`guard`](Self::guard) and
+    /// [`queue`](Self::queue).
+    inbox: Arc<OnceCell<Inbox>>,
 }
 
 impl std::fmt::Debug for ExampleEnv {
@@ -115,14 +128,15 @@ impl std::fmt::Debug for ExampleEnv {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
-            .finish()
+            .field("database_url", &self.database_url.as_ref().map(|_| "[set]"))
+            .finish_non_exhaustive()
     }
 }
 
 impl ExampleEnv {
-    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT` and `REDIS_URL`. An empty `WEBHOOK_SECRET` is an
-    /// error; an unset one means [`DEV_SECRET`], with a warning on stderr, and only on a loopback
-    /// `HOST`.
+    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL` and `DATABASE_URL`. An empty
+    /// `WEBHOOK_SECRET` is an error; an unset one means [`DEV_SECRET`], with a warning on
+    /// stderr, and only on a loopback `HOST`.
     pub fn from_env() -> Result<Self, EnvError> {
         let host = match std::env::var("HOST") {
             Ok(host) => host.parse().map_err(|_| EnvError::BadHost(host))?,
@@ -144,12 +158,13 @@ impl ExampleEnv {
             Ok(port) => port.parse().map_err(|_| EnvError::BadPort(port))?,
             Err(_) => DEFAULT_PORT,
         };
-        let redis_url = std::env::var("REDIS_URL").ok();
         Ok(Self {
             secret,
             host,
             port,
-            redis_url,
+            redis_url: std::env::var("REDIS_URL").ok(),
+            database_url: std::env::var("DATABASE_URL").ok(),
+            inbox: Arc::default(),
         })
     }
 
@@ -168,7 +183,8 @@ impl ExampleEnv {
     }
 
     /// One process: remember events in memory. Several: share them in Redis, `REDIS_URL`
-    /// naming a single node, any node of a Redis Cluster, or comma-separated cluster seeds.
+    /// naming a single node, any node of a Redis Cluster, or comma-separated cluster seeds; or
+    /// in the inbox table (`DATABASE_URL`), where every delivery is kept.
     ///
     /// ```no_run
     /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_idempotency::StoreError> {
@@ -176,6 +192,9 @@ impl ExampleEnv {
     /// # drop(guard); Ok(()) }
     /// ```
     pub async fn guard(&self) -> Result<IdempotencyGuard, StoreError> {
+        if let Some(inbox) = self.inbox().await? {
+            return Ok(IdempotencyGuard::new(inbox.store()));
+        }
         Ok(match &self.redis_url {
             Some(url) => IdempotencyGuard::new(RedisStore::connect(url).await?),
             None => IdempotencyGuard::new(MemoryStore::new()),
@@ -184,7 +203,8 @@ impl ExampleEnv {
 
     /// The queue accepted deliveries go to: in memory (lost when the process stops), or a
     /// durable Redis stream when `REDIS_URL` is set (a single node, any node of a Redis
-    /// Cluster, or comma-separated cluster seeds; the queue's keys share one hash slot).
+    /// Cluster, or comma-separated cluster seeds; the queue's keys share one hash slot), or the
+    /// inbox table when `DATABASE_URL` is set (each row kept, `done` once handled).
     ///
     /// ```no_run
     /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_queue::QueueError> {
@@ -192,11 +212,41 @@ impl ExampleEnv {
     /// # drop(queue); Ok(()) }
     /// ```
     pub async fn queue(&self) -> Result<Arc<dyn Queue>, QueueError> {
+        if let Some(inbox) = self.inbox().await? {
+            return Ok(Arc::new(
+                inbox.queue(DEFAULT_QUEUE_NAME, QueueConfig::default()),
+            ));
+        }
         Ok(match &self.redis_url {
             Some(url) => Arc::new(
                 RedisQueue::connect(url, DEFAULT_QUEUE_NAME, QueueConfig::default()).await?,
             ),
             None => Arc::new(MemoryQueue::new(DEFAULT_QUEUE_NAME, QueueConfig::default())),
         })
+    }
+
+    /// The inbox named by `DATABASE_URL`, connected and migrated on first use (the migrations
+    /// ship with `webhook-inbox`); `None` when `DATABASE_URL` is unset.
+    ///
+    /// ```no_run
+    /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_inbox::InboxError> {
+    /// if let Some(inbox) = env.inbox().await? {
+    ///     println!("deliveries kept in {}", inbox.url()); // the password shown as ***
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn inbox(&self) -> Result<Option<&Inbox>, InboxError> {
+        let Some(url) = &self.database_url else {
+            return Ok(None);
+        };
+        let inbox = self
+            .inbox
+            .get_or_try_init(|| async {
+                let inbox = Inbox::connect(url).await?;
+                inbox.migrate().await?;
+                Ok::<_, InboxError>(inbox)
+            })
+            .await?;
+        Ok(Some(inbox))
     }
 }

@@ -24,6 +24,9 @@ use webhook_verify::{Scheme, Signer, Verifier};
 
 pub use webhook_testkit::RedisServer;
 
+mod database;
+pub use database::TestDatabase;
+
 /// The secret every receiver here verifies with.
 pub const SECRET: &str = "e2e-webhook-secret";
 
@@ -257,6 +260,9 @@ pub fn webhook_path() -> PathBuf {
     path
 }
 
+/// What an example prints on stderr, followed by its URL, once it accepts connections.
+const LISTENING: &str = "listening on ";
+
 /// A running example (`examples/<name>.rs`) bound to `PORT=0` (a free port the OS picks), its
 /// stdout and stderr collected line by line. Killed by PID when dropped.
 pub struct ExampleProcess {
@@ -272,7 +278,23 @@ impl ExampleProcess {
     /// Starts the example with `WEBHOOK_SECRET=SECRET`, `PORT=0` and `env`, and waits (up to
     /// 60 s) for its `listening on http://<addr>/webhooks` line on stderr.
     pub fn start(name: &str, env: &[(&str, &str)]) -> Self {
-        Self::start_command(name, Command::new(example_path(name)), env)
+        Self::start_command(name, Command::new(example_path(name)), env, LISTENING)
+    }
+
+    /// This test binary started again as a child process running only the `#[ignore]`d test
+    /// `test` (`--exact --ignored --nocapture`) with `env`, once it printed `ready` on stderr:
+    /// a process of the test's own (a worker to SIGKILL), stdout read line by line like an
+    /// example's. Its [`url`](Self::url) is what followed `ready` on that line.
+    pub fn start_test_child(test: &str, env: &[(&str, &str)], ready: &str) -> Self {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command.args([
+            "--exact",
+            test,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        Self::start_command(test, command, env, ready)
     }
 
     /// [`start`](Self::start), with the process's open-file limit (soft and hard) set to
@@ -283,12 +305,13 @@ impl ExampleProcess {
             .args(["-c", r#"ulimit -n "$0" && exec "$1""#])
             .arg(files.to_string())
             .arg(example_path(name));
-        Self::start_command(name, command, env)
+        Self::start_command(name, command, env, LISTENING)
     }
 
-    fn start_command(name: &str, mut command: Command, env: &[(&str, &str)]) -> Self {
+    fn start_command(name: &str, mut command: Command, env: &[(&str, &str)], ready: &str) -> Self {
         command
             .env_remove("REDIS_URL")
+            .env_remove("DATABASE_URL")
             .env_remove("WORKER")
             .env("WEBHOOK_SECRET", SECRET)
             .env("PORT", "0")
@@ -315,11 +338,12 @@ impl ExampleProcess {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let listening = process.stderr.lock().unwrap().iter().find_map(|line| {
-                line.split("listening on ")
-                    .nth(1)
-                    .map(|url| url.trim().to_owned())
-            });
+            let listening = process
+                .stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|line| line.split(ready).nth(1).map(|url| url.trim().to_owned()));
             if let Some(url) = listening {
                 process.url = url;
                 return process;

@@ -2,11 +2,13 @@
 //! # API entry points
 //!
 //! [`RedisServer`] ([`RedisServer::start`], [`RedisServer::start_tls`]), [`RedisCluster`],
-//! [`free_port`] and [`untrusted_ca_pem`]; [`ProviderServer`], the HTTPS certificate provider.
+//! [`free_port`] and [`untrusted_ca_pem`]; [`ProviderServer`], the HTTPS certificate provider;
+//! [`PostgresCluster`], a PostgreSQL server of a test's own.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cluster;
+mod postgres;
 mod process;
 mod provider;
 pub mod queue_suite;
@@ -17,6 +19,7 @@ mod tls;
 mod wire;
 
 pub use cluster::RedisCluster;
+pub use postgres::PostgresCluster;
 pub use provider::{
     CONFIRM_PATH, PAYPAL_CERT_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer, SNS_CERT_PATH,
     SNS_TOPIC, WEBHOOK_ID, sns_subscription_confirmation,
