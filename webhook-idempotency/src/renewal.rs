@@ -206,3 +206,32 @@ async fn run(shared: Weak<Shared>, store: Arc<dyn Store>, lease: Duration) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fingerprint, MemoryStore};
+
+    #[tokio::test]
+    async fn settled_claims_are_dropped_from_the_list_as_claims_come() {
+        let renewer = Renewer::new(Arc::new(MemoryStore::new()), Duration::from_secs(30));
+        let keep = LiveClaim::new(Arc::from("live"), record());
+        let _kept = renewer.register(&keep);
+        for n in 0..10_000 {
+            let claim = LiveClaim::new(Arc::from(format!("k{n}")), record());
+            let registration = renewer.register(&claim);
+            claim.stop();
+            drop(registration);
+        }
+        let live = lock(&renewer.shared.live);
+        assert!(live.claims.len() <= MIN_PRUNE + 2, "{}", live.claims.len());
+        assert!(live.claims.iter().any(|(c, _)| Arc::ptr_eq(c, &keep)));
+    }
+
+    fn record() -> Record {
+        Record::InFlight {
+            token: "t".into(),
+            fingerprint: Fingerprint::of(b"{}"),
+        }
+    }
+}

@@ -518,6 +518,28 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_settled_before_any_other_write_leaves_no_lease_item() {
+        let store = MemoryStore::new();
+        let (lease, hour) = (Duration::from_secs(30), Duration::from_secs(3600));
+        for n in 0..100 {
+            let key = format!("k{n}");
+            let claim = in_flight(n);
+            assert_eq!(store.claim_now(&key, &claim, lease).unwrap(), None);
+            let done = store.if_ours(&key, &claim, |state, held, now| {
+                state.insert(held, done(), now, hour);
+            });
+            assert!(done);
+        }
+        let claim = in_flight(100);
+        store.claim_now("released", &claim, lease).unwrap();
+        assert!(store.if_ours("released", &claim, |state, held, _| {
+            state.entries.remove(&held);
+        }));
+        // Only the done records' retention items are left: one per key.
+        assert_eq!(store.lock().expiries.len(), 100);
+    }
+
+    #[test]
     fn a_key_done_again_is_evicted_by_its_newest_completion() {
         let mut state = State::default();
         let (now, hour) = (Instant::now(), Duration::from_secs(3600));
