@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 use crate::StoreError;
-use crate::renewal::Registration;
+use crate::renewal::{LiveClaim, Registration};
 use crate::store::{Record, Store};
 
 /// Proof that this delivery is the one processing its event.
@@ -30,8 +30,8 @@ pub struct Claim {
 
 struct Inner {
     store: Arc<dyn Store>,
-    key: String,
-    record: Record,
+    /// The key and the record, shared with the guard's renewer.
+    live: Arc<LiveClaim>,
     retention: Duration,
     renewal: Option<Registration>,
 }
@@ -45,18 +45,17 @@ impl std::fmt::Debug for Claim {
 }
 
 impl Claim {
+    /// A claim on `live` (registered with the renewer by the guard).
     pub(crate) fn new(
         store: Arc<dyn Store>,
-        key: String,
-        record: Record,
+        live: Arc<LiveClaim>,
         retention: Duration,
         renewal: Registration,
     ) -> Self {
         Self {
             inner: Some(Inner {
                 store,
-                key,
-                record,
+                live,
                 retention,
                 renewal: Some(renewal),
             }),
@@ -65,7 +64,7 @@ impl Claim {
 
     /// The key in the store: `<prefix>:<endpoint>:<event key>`.
     pub fn key(&self) -> &str {
-        self.inner.as_ref().map_or("", |i| i.key.as_str())
+        self.inner.as_ref().map_or("", |i| &*i.live.key)
     }
 
     /// The handler answered `status`: a 2xx marks the event done for the retention period,
@@ -81,26 +80,26 @@ impl Claim {
         if !(200..300).contains(&status) {
             return inner.release().await;
         }
-        let fingerprint = inner.record.fingerprint().clone();
+        let (key, record) = (&inner.live.key, &inner.live.record);
         let done = Record::Done {
             status,
-            fingerprint,
+            fingerprint: record.fingerprint().clone(),
         };
         let result = inner
             .store
-            .complete(&inner.key, &inner.record, &done, inner.retention)
+            .complete(key, record, &done, inner.retention)
             .await;
         match result {
             Ok(true) => {
-                tracing::debug!(key = %inner.key, status, "webhook event marked done");
+                tracing::debug!(key = %key, status, "webhook event marked done");
                 Ok(())
             }
             Ok(false) => {
-                tracing::warn!(key = %inner.key, "webhook handler finished after its claim was lost; not marked done");
+                tracing::warn!(key = %key, "webhook handler finished after its claim was lost; not marked done");
                 Err(StoreError::LeaseLost)
             }
             Err(error) => {
-                tracing::warn!(key = %inner.key, %error, "could not mark webhook event done; it may be processed again after its lease expires");
+                tracing::warn!(key = %key, %error, "could not mark webhook event done; it may be processed again after its lease expires");
                 Err(error)
             }
         }
@@ -165,6 +164,7 @@ impl Claim {
     fn take(&mut self) -> Option<Inner> {
         let mut inner = self.inner.take()?;
         // Stops renewing; the store's scripts refuse a renewal racing with completion anyway.
+        inner.live.stop();
         drop(inner.renewal.take());
         Some(inner)
     }
@@ -172,14 +172,15 @@ impl Claim {
 
 impl Inner {
     async fn release(self) -> Result<(), StoreError> {
-        match self.store.release(&self.key, &self.record).await {
+        let key = &self.live.key;
+        match self.store.release(key, &self.live.record).await {
             Ok(true) => {
-                tracing::debug!(key = %self.key, "webhook claim released");
+                tracing::debug!(key = %key, "webhook claim released");
                 Ok(())
             }
             Ok(false) => Err(StoreError::LeaseLost),
             Err(error) => {
-                tracing::warn!(key = %self.key, %error, "could not release webhook claim; it expires with its lease");
+                tracing::warn!(key = %key, %error, "could not release webhook claim; it expires with its lease");
                 Err(error)
             }
         }
@@ -191,7 +192,7 @@ impl Drop for Claim {
         let Some(inner) = self.take() else {
             return;
         };
-        tracing::debug!(key = %inner.key, "webhook claim dropped unfinished; releasing");
+        tracing::debug!(key = %inner.live.key, "webhook claim dropped unfinished; releasing");
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
@@ -199,7 +200,7 @@ impl Drop for Claim {
                 });
             }
             Err(_) => {
-                tracing::warn!(key = %inner.key, "webhook claim dropped outside a Tokio runtime; it expires with its lease");
+                tracing::warn!(key = %inner.live.key, "webhook claim dropped outside a Tokio runtime; it expires with its lease");
             }
         }
     }

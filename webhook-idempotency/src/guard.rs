@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use webhook_verify::{HeaderSource, Rejection, Verified};
 
-use crate::renewal::Renewer;
+use crate::renewal::{LiveClaim, Renewer};
 use crate::store::{Record, Store};
 use crate::{Claim, Fingerprint, IdempotencyKey, KeyStrategy, MemoryStore, Outcome, Ran};
 
@@ -323,9 +323,22 @@ impl IdempotencyGuard {
         headers: &H,
         body: &[u8],
     ) -> IdempotencyKey {
-        let key = self.key_for(verified, headers, body);
-        let storage_key = self.storage_key(&key);
-        IdempotencyKey::new(key, storage_key)
+        self.derive_key(verified, headers, body, || Fingerprint::of(body))
+    }
+
+    /// The delivery's key, from `fingerprint` when it is the body's hash.
+    fn derive_key<H: HeaderSource + ?Sized>(
+        &self,
+        verified: Option<&Verified<'_>>,
+        headers: &H,
+        body: &[u8],
+        fingerprint: impl FnOnce() -> Fingerprint,
+    ) -> IdempotencyKey {
+        let (prefix, endpoint) = (&self.inner.prefix, &self.inner.endpoint);
+        match self.inner.keys.chosen(verified, headers, body) {
+            Some(key) => IdempotencyKey::new(prefix, endpoint, &[&key]),
+            None => IdempotencyKey::new(prefix, endpoint, &["sha256:", fingerprint().as_str()]),
+        }
     }
 
     /// The one call after verification, for both adapters, the queue's accept step and a custom
@@ -333,6 +346,9 @@ impl IdempotencyGuard {
     /// trip. `Ok`: this is the event's first delivery; run the handler with
     /// [`Admitted::key`], then settle [`Admitted::claim`] ([`Claim::settle`]). `Err`: the answer
     /// to send instead (a duplicate's `200`, `409`, `422`, `503`), already logged.
+    ///
+    /// The body is hashed once, for its fingerprint (and for the key, when the key is the
+    /// body's hash).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -353,9 +369,10 @@ impl IdempotencyGuard {
         headers: &H,
         body: &[u8],
     ) -> Result<Admitted, Rejection> {
-        let key = self.delivery_key(verified, headers, body);
+        let fingerprint = Fingerprint::of(body);
+        let key = self.derive_key(verified, headers, body, || fingerprint.clone());
         let outcome = self
-            .claim_stored(key.storage_key().to_owned(), &Fingerprint::of(body))
+            .claim_stored(key.shared_storage_key(), fingerprint)
             .await;
         let claim = outcome.proceed()?;
         Ok(Admitted { key, claim })
@@ -363,29 +380,25 @@ impl IdempotencyGuard {
 
     /// Claims the event `key` (one store round trip) and says what to do with this delivery.
     pub async fn begin(&self, key: &str, fingerprint: &Fingerprint) -> Outcome {
-        self.claim_stored(self.storage_key(key), fingerprint).await
+        self.claim_stored(Arc::from(self.storage_key(key)), fingerprint.clone())
+            .await
     }
 
     /// [`begin`](Self::begin) with the key as stored.
-    async fn claim_stored(&self, storage_key: String, fingerprint: &Fingerprint) -> Outcome {
+    async fn claim_stored(&self, storage_key: Arc<str>, fingerprint: Fingerprint) -> Outcome {
         let i = &*self.inner;
         let claim = Record::InFlight {
             token: new_token(),
-            fingerprint: fingerprint.clone(),
+            fingerprint,
         };
         match i.store.claim(&storage_key, &claim, i.lease).await {
             Ok(None) => {
                 tracing::debug!(key = %storage_key, "webhook event: first delivery, processing");
-                let renewal = i.renewer.register(&storage_key, &claim);
-                Outcome::First(Claim::new(
-                    i.store.clone(),
-                    storage_key,
-                    claim,
-                    i.retention,
-                    renewal,
-                ))
+                let live = LiveClaim::new(storage_key, claim);
+                let renewal = i.renewer.register(&live);
+                Outcome::First(Claim::new(i.store.clone(), live, i.retention, renewal))
             }
-            Ok(Some(existing)) if existing.fingerprint() != fingerprint => {
+            Ok(Some(existing)) if existing.fingerprint() != claim.fingerprint() => {
                 tracing::warn!(key = %storage_key, "webhook event: same key with a different body, refused (422)");
                 Outcome::Conflict
             }

@@ -1,9 +1,11 @@
 //! Which key identifies an event: [`KeyStrategy`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use webhook_verify::{HeaderSource, Verified};
+
+use crate::Fingerprint;
 
 /// Keys longer than this are replaced by `sha256:<hex of the key>`.
 const MAX_KEY_LEN: usize = 200;
@@ -139,13 +141,33 @@ impl KeyStrategy {
         headers: &H,
         body: &[u8],
     ) -> String {
+        match self.chosen(verified, headers, body) {
+            Some(key) => key.into_owned(),
+            None => format!("sha256:{}", Fingerprint::of(body)),
+        }
+    }
+
+    /// [`derive`](Self::derive) without its last resort: `None` when the key is
+    /// `sha256:<the body's fingerprint>`, which the guard has already computed. Borrows the
+    /// key from the delivery when it can (a signed id, a body `"id"` without escapes).
+    pub(crate) fn chosen<'a, H: HeaderSource + ?Sized>(
+        &self,
+        verified: Option<&'a Verified<'_>>,
+        headers: &'a H,
+        body: &'a [u8],
+    ) -> Option<Cow<'a, str>> {
         let chosen = match &self.0 {
             Kind::Signed => None,
-            Kind::Header(name) => headers
-                .unique(name)
-                .ok()
-                .flatten()
-                .map(|v| String::from_utf8_lossy(v).trim().to_owned()),
+            Kind::Header(name) => {
+                headers
+                    .unique(name)
+                    .ok()
+                    .flatten()
+                    .map(|v| match String::from_utf8_lossy(v) {
+                        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                        Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+                    })
+            }
             Kind::Custom(f) => {
                 let lookup = Lookup(headers);
                 let input = KeyInput {
@@ -153,50 +175,47 @@ impl KeyStrategy {
                     headers: &lookup,
                     body,
                 };
-                f(&input)
+                f(&input).map(Cow::Owned)
             }
         };
-        let key = chosen
+        chosen
             .filter(|k| !k.is_empty())
-            .or_else(|| signed_key(verified, body));
-        match key {
-            Some(key) => bounded(key),
-            None => format!("sha256:{}", const_hex::encode(Sha256::digest(body))),
-        }
+            .or_else(|| signed_key(verified, body))
+            .map(bounded)
     }
 }
 
-fn signed_key(verified: Option<&Verified<'_>>, body: &[u8]) -> Option<String> {
+fn signed_key<'a>(verified: Option<&'a Verified<'_>>, body: &'a [u8]) -> Option<Cow<'a, str>> {
     if let Some(id) = verified.and_then(|v| v.webhook_id.as_deref())
         && !id.is_empty()
     {
-        return Some(id.to_owned());
+        return Some(Cow::Borrowed(id));
     }
     top_level_id(body)
 }
 
-/// The body's top-level `"id"` when the body is a JSON object and `id` a non-empty string.
-fn top_level_id(body: &[u8]) -> Option<String> {
+/// The body's top-level `"id"` when the body is a JSON object and `id` a non-empty string
+/// (borrowed from the body unless it holds escapes).
+fn top_level_id(body: &[u8]) -> Option<Cow<'_, str>> {
     #[derive(serde::Deserialize)]
-    struct TopLevel {
-        id: Option<serde_json::Value>,
+    struct TopLevel<'a> {
+        // Any other JSON type (a number, an object) fails the parse: no key from the body.
+        #[serde(borrow)]
+        id: Option<Cow<'a, str>>,
     }
     // Only an object: serde would also read a struct from a JSON array (`["evt_1"]`).
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return None;
     }
-    match serde_json::from_slice::<TopLevel>(body).ok()?.id? {
-        serde_json::Value::String(id) if !id.is_empty() => Some(id),
-        _ => None,
-    }
+    serde_json::from_slice::<TopLevel<'_>>(body)
+        .ok()?
+        .id
+        .filter(|id| !id.is_empty())
 }
 
-fn bounded(key: String) -> String {
+fn bounded(key: Cow<'_, str>) -> Cow<'_, str> {
     if key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
-        format!(
-            "sha256:{}",
-            const_hex::encode(Sha256::digest(key.as_bytes()))
-        )
+        Cow::Owned(format!("sha256:{}", Fingerprint::of(key.as_bytes())))
     } else {
         key
     }
@@ -205,6 +224,7 @@ fn bounded(key: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use webhook_verify::{FixedClock, Scheme, Signer, Verifier};
 
     const NO_HEADERS: [(&str, &str); 0] = [];

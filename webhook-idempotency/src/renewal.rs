@@ -1,45 +1,80 @@
 //! Lease renewal for live claims: one background task per guard, not one per claim.
 //!
-//! A claim registers here (a map insert) and unregisters when completed, released or dropped.
-//! The task wakes every `lease / 6` and renews each claim whose lease was last renewed at least
+//! A claim registers here by pushing a pointer to its state (shared with the claim: nothing is
+//! copied) onto a list, and stops renewal by setting a flag when it is completed, released or
+//! dropped; the task and the next registrations drop stopped entries from the list. The task
+//! wakes every `lease / 6` and renews each claim whose lease was last renewed at least
 //! `lease / 3` ago, so a live claim is renewed at most `lease / 2` after its previous renewal:
 //! well before it expires. Spawning a task per claim instead costs a cross-thread wake-up per
-//! claim, which halved single-connection claim throughput.
+//! claim, which halved single-connection claim throughput; a map of claims cost a hash, two
+//! copies and a time stamp per claim.
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::store::{Record, Store};
+
+/// What a claim and the renewer share: the key as stored, the claim's record, and whether
+/// renewal has stopped.
+pub(crate) struct LiveClaim {
+    pub(crate) key: Arc<str>,
+    pub(crate) record: Record,
+    stopped: AtomicBool,
+}
+
+impl LiveClaim {
+    pub(crate) fn new(key: Arc<str>, record: Record) -> Arc<Self> {
+        Arc::new(Self {
+            key,
+            record,
+            stopped: AtomicBool::new(false),
+        })
+    }
+
+    /// No more renewals (the claim is being settled or was lost).
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+}
 
 /// Renews the leases of one guard's live claims.
 pub(crate) struct Renewer {
     store: Arc<dyn Store>,
     lease: Duration,
-    live: Arc<Mutex<Live>>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    shared: Arc<Shared>,
 }
 
-#[derive(Default)]
+struct Shared {
+    live: Mutex<Live>,
+    /// A renewal task is alive (cleared when it ends, e.g. with its runtime).
+    running: AtomicBool,
+}
+
 struct Live {
-    next_id: u64,
-    claims: HashMap<u64, LiveClaim>,
+    /// Registered claims, each with the time its lease was last renewed; `None`: registered
+    /// since `last_pass` (so renewed no earlier than that).
+    claims: Vec<(Arc<LiveClaim>, Option<Instant>)>,
+    /// When the task last looked at the claims (or when the renewer was made).
+    last_pass: Instant,
+    /// The length at which the next registration drops stopped claims first.
+    prune_at: usize,
 }
 
-struct LiveClaim {
-    key: String,
-    record: Record,
-    renewed_at: Instant,
-}
-
-/// A claim's place in the renewer; unregisters on drop.
+/// Keeps a guard's renewer (its task) alive while a claim lives, even once the guard is gone.
 pub(crate) struct Registration {
-    live: Arc<Mutex<Live>>,
-    id: u64,
+    _renewer: Option<Arc<Shared>>,
 }
+
+/// Below this many entries the list is not pruned on registration.
+const MIN_PRUNE: usize = 64;
 
 fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
     live.lock().unwrap_or_else(PoisonError::into_inner)
@@ -50,77 +85,94 @@ impl Renewer {
         Self {
             store,
             lease,
-            live: Arc::default(),
-            task: Mutex::new(None),
+            shared: Arc::new(Shared {
+                live: Mutex::new(Live {
+                    claims: Vec::new(),
+                    last_pass: Instant::now(),
+                    prune_at: MIN_PRUNE,
+                }),
+                running: AtomicBool::new(false),
+            }),
         }
     }
 
-    /// Keeps `key`'s lease alive while the returned registration lives. Without a Tokio
-    /// runtime nothing renews it (the claim then lasts one lease).
-    pub(crate) fn register(&self, key: &str, record: &Record) -> Registration {
-        let id = {
-            let mut live = lock(&self.live);
-            live.next_id += 1;
-            let id = live.next_id;
-            live.claims.insert(
-                id,
-                LiveClaim {
-                    key: key.to_owned(),
-                    record: record.clone(),
-                    renewed_at: Instant::now(),
-                },
-            );
-            id
-        };
-        self.ensure_running();
+    /// Keeps `claim`'s lease alive until [`LiveClaim::stop`], while the registration lives.
+    /// Without a Tokio runtime nothing renews it (the claim then lasts one lease).
+    pub(crate) fn register(&self, claim: &Arc<LiveClaim>) -> Registration {
+        if !self.ensure_running() {
+            return Registration { _renewer: None };
+        }
+        let mut live = lock(&self.shared.live);
+        if live.claims.len() >= live.prune_at {
+            // Amortised O(1): the list is at most about twice the live claims, plus `MIN_PRUNE`.
+            live.claims.retain(|(c, _)| !c.is_stopped());
+            live.prune_at = (2 * live.claims.len()).max(MIN_PRUNE);
+        }
+        live.claims.push((Arc::clone(claim), None));
         Registration {
-            live: self.live.clone(),
-            id,
+            _renewer: Some(Arc::clone(&self.shared)),
         }
     }
 
-    fn ensure_running(&self) {
-        let mut task = self.task.lock().unwrap_or_else(PoisonError::into_inner);
-        if task.as_ref().is_some_and(|t| !t.is_finished()) {
-            return;
+    /// `true` if a renewal task runs (spawning it when none does).
+    fn ensure_running(&self) -> bool {
+        let running = &self.shared.running;
+        if running.load(Ordering::Acquire) {
+            return true;
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let live = Arc::downgrade(&self.live);
-                *task = Some(runtime.spawn(run(live, self.store.clone(), self.lease)));
-            }
-            Err(_) => tracing::warn!(
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
                 "webhook claim made outside a Tokio runtime: its lease will not be renewed"
-            ),
+            );
+            return false;
+        };
+        if running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            let task = run(Arc::downgrade(&self.shared), self.store.clone(), self.lease);
+            drop(runtime.spawn(task));
+        }
+        true
+    }
+}
+
+/// Clears [`Shared::running`] when the task ends, however it ends (its runtime shut down).
+struct Running(Weak<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.running.store(false, Ordering::Release);
         }
     }
 }
 
-impl Drop for Registration {
-    fn drop(&mut self) {
-        lock(&self.live).claims.remove(&self.id);
-    }
-}
-
-async fn run(live: Weak<Mutex<Live>>, store: Arc<dyn Store>, lease: Duration) {
+async fn run(shared: Weak<Shared>, store: Arc<dyn Store>, lease: Duration) {
+    let _running = Running(shared.clone());
     let every = (lease / 6).max(Duration::from_millis(1));
     let due_after = lease / 3;
     let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let due: Vec<(u64, String, Record)> = {
-            let Some(live) = live.upgrade() else {
+        let due: Vec<Arc<LiveClaim>> = {
+            let Some(shared) = shared.upgrade() else {
                 return; // the guard and all its claims are gone
             };
             let now = Instant::now();
-            let mut live = lock(&live);
+            let mut live = lock(&shared.live);
+            let since = std::mem::replace(&mut live.last_pass, now);
+            live.claims.retain(|(c, _)| !c.is_stopped());
+            live.prune_at = (2 * live.claims.len()).max(MIN_PRUNE);
             live.claims
                 .iter_mut()
-                .filter(|(_, c)| now.duration_since(c.renewed_at) >= due_after)
-                .map(|(id, c)| {
-                    c.renewed_at = now;
-                    (*id, c.key.clone(), c.record.clone())
+                .filter_map(|(claim, renewed_at)| {
+                    let at = renewed_at.get_or_insert(since);
+                    (now.duration_since(*at) >= due_after).then(|| {
+                        *at = now;
+                        Arc::clone(claim)
+                    })
                 })
                 .collect()
         };
@@ -128,29 +180,58 @@ async fn run(live: Weak<Mutex<Live>>, store: Arc<dyn Store>, lease: Duration) {
             continue;
         }
         let mut renewals = JoinSet::new();
-        for (id, key, record) in due {
+        for claim in due {
             let store = store.clone();
             renewals.spawn(async move {
-                let result = store.renew(&key, &record, lease).await;
-                (id, key, result)
+                let result = store.renew(&claim.key, &claim.record, lease).await;
+                (claim, result)
             });
         }
         while let Some(joined) = renewals.join_next().await {
-            let Ok((id, key, result)) = joined else {
+            let Ok((claim, result)) = joined else {
                 continue;
             };
             match result {
-                Ok(true) => tracing::trace!(key = %key, "webhook claim lease renewed"),
+                Ok(true) => tracing::trace!(key = %claim.key, "webhook claim lease renewed"),
+                // Completed or released while the renewal ran: not lost, just settled.
+                Ok(false) if claim.is_stopped() => {}
                 Ok(false) => {
-                    tracing::warn!(key = %key, "webhook claim lost while its handler runs (lease expired); another delivery may process the event");
-                    if let Some(live) = live.upgrade() {
-                        lock(&live).claims.remove(&id);
-                    }
+                    tracing::warn!(key = %claim.key, "webhook claim lost while its handler runs (lease expired); another delivery may process the event");
+                    claim.stop();
                 }
                 Err(error) => {
-                    tracing::warn!(key = %key, %error, "could not renew webhook claim lease; retrying");
+                    tracing::warn!(key = %claim.key, %error, "could not renew webhook claim lease; retrying");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fingerprint, MemoryStore};
+
+    #[tokio::test]
+    async fn settled_claims_are_dropped_from_the_list_as_claims_come() {
+        let renewer = Renewer::new(Arc::new(MemoryStore::new()), Duration::from_secs(30));
+        let keep = LiveClaim::new(Arc::from("live"), record());
+        let _kept = renewer.register(&keep);
+        for n in 0..10_000 {
+            let claim = LiveClaim::new(Arc::from(format!("k{n}")), record());
+            let registration = renewer.register(&claim);
+            claim.stop();
+            drop(registration);
+        }
+        let live = lock(&renewer.shared.live);
+        assert!(live.claims.len() <= MIN_PRUNE + 2, "{}", live.claims.len());
+        assert!(live.claims.iter().any(|(c, _)| Arc::ptr_eq(c, &keep)));
+    }
+
+    fn record() -> Record {
+        Record::InFlight {
+            token: "t".into(),
+            fingerprint: Fingerprint::of(b"{}"),
         }
     }
 }

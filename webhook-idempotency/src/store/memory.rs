@@ -227,11 +227,12 @@ impl MemoryStore {
         let mut state = self.lock();
         let now = Instant::now();
         state.evict_expired(now);
-        if let Some(entry) = state.entries.get(key)
-            && entry.expires_at > now
-        {
-            return Ok(Some(entry.record.clone()));
-        }
+        // An expired entry not yet evicted is overwritten under the key it holds.
+        let held = match state.entries.get_key_value(key) {
+            Some((_, entry)) if entry.expires_at > now => return Ok(Some(entry.record.clone())),
+            Some((held, _)) => Some(Arc::clone(held)),
+            None => None,
+        };
         let mut warn = None;
         while state.entries.len() >= self.capacity {
             let Some(evicted) = state.evict_oldest_done() else {
@@ -244,6 +245,7 @@ impl MemoryStore {
                 warn = Some((evicted, total));
             }
         }
+        let key = held.unwrap_or_else(|| Arc::from(key));
         state.insert(key, claim.clone(), now, lease);
         drop(state);
         if let Some((evicted, total)) = warn {
@@ -259,19 +261,27 @@ impl MemoryStore {
         Ok(None)
     }
 
-    /// Runs `f` on the entry if it still holds `claim`.
-    fn if_ours(&self, key: &str, claim: &Record, f: impl FnOnce(&mut State, Instant)) -> bool {
+    /// Runs `f` on the entry if it still holds `claim`, with the key as held; the entry's
+    /// expiry item is dropped first when it is the last one written (a claim settled before
+    /// any other write), so it does not linger in its queue until its time.
+    fn if_ours(
+        &self,
+        key: &str,
+        claim: &Record,
+        f: impl FnOnce(&mut State, Arc<str>, Instant),
+    ) -> bool {
         let mut state = self.lock();
         let now = Instant::now();
         state.evict_expired(now);
-        let ours = state
-            .entries
-            .get(key)
-            .is_some_and(|e| e.record == *claim && e.expires_at > now);
-        if ours {
-            f(&mut state, now);
-        }
-        ours
+        let (held, expires_at) = match state.entries.get_key_value(key) {
+            Some((held, e)) if e.record == *claim && e.expires_at > now => {
+                (Arc::clone(held), e.expires_at)
+            }
+            _ => return false,
+        };
+        state.expiries.forget_last(expires_at, &held);
+        f(&mut state, held, now);
+        true
     }
 }
 
@@ -308,6 +318,20 @@ impl Expiries {
         self.len += 1;
     }
 
+    /// Drops the item `(at, key)` if it is the last one pushed on its queue.
+    fn forget_last(&mut self, at: Instant, key: &Arc<str>) {
+        for (_, queue) in &mut self.queues {
+            if queue
+                .back()
+                .is_some_and(|(t, k)| *t == at && Arc::ptr_eq(k, key))
+            {
+                queue.pop_back();
+                self.len -= 1;
+                return;
+            }
+        }
+    }
+
     /// Takes out every item due at `now`, handing its key to `due`.
     fn pop_due(&mut self, now: Instant, mut due: impl FnMut(Arc<str>)) {
         for (_, queue) in &mut self.queues {
@@ -333,13 +357,9 @@ impl Expiries {
 }
 
 impl State {
-    /// Writes `record` under `key`, expiring `ttl` after `now`.
-    fn insert(&mut self, key: &str, record: Record, now: Instant, ttl: Duration) {
+    /// Writes `record` under `key` (the key already held, if any), expiring `ttl` after `now`.
+    fn insert(&mut self, key: Arc<str>, record: Record, now: Instant, ttl: Duration) {
         let expires_at = now + ttl;
-        let key = match self.entries.get_key_value(key) {
-            Some((held, _)) => Arc::clone(held),
-            None => Arc::from(key),
-        };
         self.seq += 1;
         let seq = self.seq;
         if matches!(record, Record::Done { .. }) {
@@ -428,8 +448,8 @@ impl Store for MemoryStore {
         done: &'a Record,
         retention: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let ours = self.if_ours(key, claim, |state, now| {
-            state.insert(key, done.clone(), now, retention);
+        let ours = self.if_ours(key, claim, |state, held, now| {
+            state.insert(held, done.clone(), now, retention);
         });
         Box::pin(std::future::ready(Ok(ours)))
     }
@@ -439,8 +459,8 @@ impl Store for MemoryStore {
         key: &'a str,
         claim: &'a Record,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let ours = self.if_ours(key, claim, |state, _| {
-            state.entries.remove(key);
+        let ours = self.if_ours(key, claim, |state, held, _| {
+            state.entries.remove(&held);
         });
         Box::pin(std::future::ready(Ok(ours)))
     }
@@ -451,8 +471,8 @@ impl Store for MemoryStore {
         claim: &'a Record,
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let ours = self.if_ours(key, claim, |state, now| {
-            state.insert(key, claim.clone(), now, lease);
+        let ours = self.if_ours(key, claim, |state, held, now| {
+            state.insert(held, claim.clone(), now, lease);
         });
         Box::pin(std::future::ready(Ok(ours)))
     }
@@ -487,9 +507,9 @@ mod tests {
             // One in ten kept long, the rest expire a second later: their queue items go stale
             // behind the long-lived ones at the front, where expiry alone never drops them.
             let retention = Duration::from_secs(if n % 10 == 0 { 1_000_000 } else { 1 });
-            let key = format!("k{n}");
-            state.insert(&key, in_flight(n), now, Duration::from_secs(30));
-            state.insert(&key, done(), now, retention);
+            let key: Arc<str> = Arc::from(format!("k{n}"));
+            state.insert(key.clone(), in_flight(n), now, Duration::from_secs(30));
+            state.insert(key, done(), now, retention);
             let bound = 2 * state.entries.len() + 1024;
             assert!(state.done.len() <= bound, "{} > {bound}", state.done.len());
             assert!(state.expiries.len() <= bound);
@@ -498,14 +518,36 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_settled_before_any_other_write_leaves_no_lease_item() {
+        let store = MemoryStore::new();
+        let (lease, hour) = (Duration::from_secs(30), Duration::from_secs(3600));
+        for n in 0..100 {
+            let key = format!("k{n}");
+            let claim = in_flight(n);
+            assert_eq!(store.claim_now(&key, &claim, lease).unwrap(), None);
+            let done = store.if_ours(&key, &claim, |state, held, now| {
+                state.insert(held, done(), now, hour);
+            });
+            assert!(done);
+        }
+        let claim = in_flight(100);
+        store.claim_now("released", &claim, lease).unwrap();
+        assert!(store.if_ours("released", &claim, |state, held, _| {
+            state.entries.remove(&held);
+        }));
+        // Only the done records' retention items are left: one per key.
+        assert_eq!(store.lock().expiries.len(), 100);
+    }
+
+    #[test]
     fn a_key_done_again_is_evicted_by_its_newest_completion() {
         let mut state = State::default();
         let (now, hour) = (Instant::now(), Duration::from_secs(3600));
-        state.insert("a", done(), now, hour);
-        state.insert("b", done(), now, hour);
+        state.insert(Arc::from("a"), done(), now, hour);
+        state.insert(Arc::from("b"), done(), now, hour);
         // `a` released and done again: it is now newer than `b`.
         state.entries.remove("a");
-        state.insert("a", done(), now, hour);
+        state.insert(Arc::from("a"), done(), now, hour);
         assert_eq!(state.evict_oldest_done().as_deref(), Some("b"));
         assert_eq!(state.evict_oldest_done().as_deref(), Some("a"));
         assert_eq!(state.evict_oldest_done(), None);
@@ -516,8 +558,8 @@ mod tests {
     fn in_flight_records_are_never_chosen_for_eviction() {
         let mut state = State::default();
         let (now, hour) = (Instant::now(), Duration::from_secs(3600));
-        state.insert("busy", in_flight(0), now, hour);
-        state.insert("old", done(), now, hour);
+        state.insert(Arc::from("busy"), in_flight(0), now, hour);
+        state.insert(Arc::from("old"), done(), now, hour);
         assert_eq!(state.evict_oldest_done().as_deref(), Some("old"));
         assert_eq!(state.evict_oldest_done(), None);
         assert!(state.entries.contains_key("busy"));
