@@ -57,12 +57,19 @@ pub(crate) fn parse(name: &Cow<'static, str>, raw: &[u8]) -> Result<i64, VerifyE
         name: name.clone(),
         reason: "not a Unix timestamp in whole seconds",
     };
-    if raw.is_empty() || raw.len() > 18 || !raw.iter().all(u8::is_ascii_digit) {
+    if raw.is_empty() || raw.len() > 18 {
         return Err(malformed());
     }
-    Ok(raw
-        .iter()
-        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+    // One pass: each byte checked and added as it is read.
+    let mut secs = 0i64;
+    for byte in raw {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(malformed());
+        }
+        secs = secs * 10 + i64::from(digit);
+    }
+    Ok(secs)
 }
 
 /// Parses an RFC 3339 date-time in the shape Twitch sends, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`
