@@ -97,13 +97,13 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
         },
     };
     let id_raw = names.id.required(headers)?;
-    let id = utf8(&names.id.text, id_raw)?;
-    if id.is_empty() || id.contains('.') {
+    if id_raw.is_empty() || id_raw.contains(&b'.') {
         return Err(VerifyError::MalformedHeader {
             name: names.id.text.clone(),
             reason: "must be non-empty and must not contain '.'",
         });
     }
+    let id = utf8(&names.id.text, id_raw)?;
     let ts_raw = names.timestamp.required(headers)?;
     let ts = timestamp::parse(&names.timestamp.text, ts_raw)?;
     time.check(ts)?;
