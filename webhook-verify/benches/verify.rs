@@ -38,9 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::measurement::WallTime;
-use criterion::{
-    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
@@ -271,25 +269,22 @@ fn sign(case: &Case, len: usize) -> Delivery {
 }
 
 /// The keyed MAC of exactly the signed content: the cost no verify can avoid.
-fn floor(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, delivery: &Delivery) {
-    let name = format!("floor-{}", case.name);
+fn floor<'a>(case: &Case, delivery: &'a Delivery) -> Box<dyn Fn() + 'a> {
     let parts = &delivery.parts;
     match case.name {
         "twilio" => {
             let keyed = Hmac::<Sha1>::new_from_slice(case.secret.as_bytes()).expect("any key");
-            group.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut mac = keyed.clone();
-                    for part in black_box(parts) {
-                        mac.update(part);
-                    }
-                    mac.finalize().into_bytes()
-                })
-            });
+            Box::new(move || {
+                let mut mac = keyed.clone();
+                for part in black_box(parts) {
+                    mac.update(part);
+                }
+                black_box(mac.finalize().into_bytes());
+            })
         }
-        "gitlab" => {
-            group.bench_function(name, |b| b.iter(|| Sha256::digest(black_box(&parts[0]))));
-        }
+        "gitlab" => Box::new(move || {
+            black_box(Sha256::digest(black_box(&parts[0])));
+        }),
         _ => {
             let key = match case.name {
                 "standard" => BASE64
@@ -298,21 +293,19 @@ fn floor(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, delivery: &Deliv
                 _ => case.secret.as_bytes().to_vec(),
             };
             let keyed = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
-            group.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut mac = keyed.clone();
-                    for part in black_box(parts) {
-                        mac.update(part);
-                    }
-                    mac.finalize().into_bytes()
-                })
-            });
+            Box::new(move || {
+                let mut mac = keyed.clone();
+                for part in black_box(parts) {
+                    mac.update(part);
+                }
+                black_box(mac.finalize().into_bytes());
+            })
         }
     }
 }
 
-/// This crate's verify of the delivery, checked before and after it is measured.
-fn ours(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, delivery: &Delivery) {
+/// This crate's verify of the delivery, checked once before it is returned.
+fn ours<'a>(case: &Case, delivery: &'a Delivery) -> Box<dyn Fn() + 'a> {
     let scheme: Scheme = case.name.parse().expect("a built-in scheme");
     // An explicit tolerance: Paddle's default (5 s) is shorter than the three measurements of
     // one scheme; the check costs the same whatever the tolerance.
@@ -325,13 +318,26 @@ fn ours(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, delivery: &Delive
         .expect("verifier");
     let request = case.request.map(Request::post);
     let (headers, body) = (&delivery.headers, delivery.body.as_slice());
-    let check = || match &request {
-        Some(r) => verifier.verify_request(black_box(r), black_box(headers), black_box(body)),
-        None => verifier.verify(black_box(headers), black_box(body)),
+    let check = move || {
+        let verified = match &request {
+            Some(r) => verifier.verify_request(black_box(r), black_box(headers), black_box(body)),
+            None => verifier.verify(black_box(headers), black_box(body)),
+        };
+        verified.map(|v| v.secret_index)
     };
     check().expect("the delivery verifies");
-    group.bench_function(case.name, |b| b.iter(check));
-    check().expect("the delivery still verifies");
+    Box::new(move || {
+        black_box(check()).expect("the delivery still verifies");
+    })
+}
+
+/// `floor-S` then `S`, the delivery verified once more afterwards.
+fn floor_and_ours(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, delivery: &Delivery) {
+    let floor = floor(case, delivery);
+    group.bench_function(format!("floor-{}", case.name), |b| b.iter(&floor));
+    let ours = ours(case, delivery);
+    group.bench_function(case.name, |b| b.iter(&ours));
+    ours();
 }
 
 /// The crates.io `webhook-verify` 0.1.0 on the same delivery, for the schemes it has.
@@ -395,8 +401,7 @@ fn verify(c: &mut Criterion) {
             .filter(|c| every || EVERY_SIZE.contains(&c.name))
         {
             let delivery = sign(case, len);
-            floor(&mut group, case, &delivery);
-            ours(&mut group, case, &delivery);
+            floor_and_ours(&mut group, case, &delivery);
             #[cfg(feature = "rival")]
             peer(&mut group, case, &delivery);
         }
@@ -418,10 +423,40 @@ fn verify(c: &mut Criterion) {
     }
 }
 
+/// `count SCHEME ours|floor N`: N verifies of SCHEME's 1 KiB delivery (or N of its floor), for
+/// instruction counts: run under `valgrind --tool=callgrind` at two N and take the difference,
+/// so that start-up and signing cancel.
+fn count(name: &str, what: &str, n: usize) {
+    let case = CASES
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("unknown scheme {name}"));
+    let delivery = sign(case, 1024);
+    let run = match what {
+        "ours" => ours(case, &delivery),
+        "floor" => floor(case, &delivery),
+        other => panic!("unknown variant {other}: ours or floor"),
+    };
+    for _ in 0..n {
+        run();
+    }
+}
+
 criterion_group! {
     name = benches;
     // Fewer bootstrap resamples than the default 100 000: the run is long enough as it is.
     config = Criterion::default().nresamples(10_000);
     targets = verify
 }
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, scheme, what, n, ..] = args.as_slice()
+        && mode == "count"
+    {
+        count(scheme, what, n.parse().expect("a number of verifies"));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -548,3 +548,150 @@ fn stale_timestamp_allocates_nothing() {
         assert_eq!(count, 0, "{}: stale timestamp allocated", case.label);
     }
 }
+
+/// Allocations, reallocations and bytes allocated while `f` runs once (not retried: callers
+/// compare the figures with generous bounds that a stray allocation cannot reach).
+fn allocated<T>(f: impl FnOnce() -> T) -> (usize, usize) {
+    let region = Region::new(GLOBAL);
+    let out = f();
+    let change = region.change();
+    drop(black_box(out));
+    (
+        change.allocations + change.reallocations,
+        change.bytes_allocated + change.bytes_reallocated.max(0).unsigned_abs(),
+    )
+}
+
+/// The body a scheme whose signer writes into the body (Linear, Mailgun) signs: a JSON object of
+/// about `len` bytes, and its signed headers.
+fn signed_json(
+    scheme: fn() -> Scheme,
+    secret: &str,
+    len: usize,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let body = format!(r#"{{"data":"{}","type":"Issue"}}"#, "x".repeat(len)).into_bytes();
+    let signed = Signer::new(scheme(), secret)
+        .and_then(|s| s.sign_delivery(Some(&REQ), "msg_1", NOW, &body))
+        .unwrap();
+    (signed.headers, signed.body)
+}
+
+#[test]
+fn verify_success_allocates_nothing_linear() {
+    let _turn = turn();
+    // Linear signs in a header; its timestamp is read from the JSON body without allocating.
+    for len in [0, 300, 4096, 65_536] {
+        let (pairs, body) = signed_json(Scheme::linear, "lin_wh_secret", len);
+        let verifier = Verifier::builder(Scheme::linear())
+            .secrets(["old", "lin_wh_secret"])
+            .clock(FixedClock(NOW))
+            .build()
+            .unwrap();
+        let map = header_map(&pairs);
+        assert_no_alloc(
+            &format!("linear, {len}-byte body"),
+            &verifier,
+            &map,
+            &body,
+            Ok(1),
+        );
+        let slice: &[(String, String)] = &pairs;
+        assert_no_alloc(
+            &format!("linear, {len}-byte body, pairs"),
+            &verifier,
+            slice,
+            &body,
+            Ok(1),
+        );
+        let forged = forged(&pairs);
+        assert_no_alloc(
+            &format!("linear, {len}-byte body, forged"),
+            &verifier,
+            &header_map(&forged),
+            &body,
+            Err(VerifyError::NoMatchingSignature),
+        );
+    }
+}
+
+/// What a verify of a body-parsing scheme may allocate: bounded by the body, so by the limit.
+fn assert_bounded(what: &str, verifier: &Verifier, map: &http::HeaderMap, body: &[u8]) {
+    assert_eq!(
+        verifier
+            .verify_request(&REQ, map, body)
+            .map(|v| v.secret_index),
+        Ok(0),
+        "{what}"
+    );
+    let (count, bytes) =
+        allocated(|| verifier.verify_request(&REQ, black_box(map), black_box(body)));
+    // Twilio: the parameters' list (48 bytes a pair, grown by doubling), their %-decoded copies
+    // and the parts' list; Mailgun: the token, the signature and the event name. 64 bytes per
+    // body byte and 4 KiB besides cover both with room.
+    let bound = 64 * body.len() + 4096;
+    assert!(
+        bytes <= bound,
+        "{what}: {bytes} bytes allocated, bound {bound}"
+    );
+    assert!(count <= body.len() + 16, "{what}: {count} allocations");
+}
+
+#[test]
+fn twilio_and_mailgun_allocate_within_a_bound_of_the_body() {
+    let _turn = turn();
+    let limit = 64 * 1024;
+    for len in [0, 300, 4096, 60_000] {
+        // Twilio: form parameters, many short ones (the most allocations per byte).
+        let form: String = (0..len / 10)
+            .map(|i| format!("K{:03}=v%2B&", i % 1000))
+            .collect();
+        let twilio = Verifier::builder(Scheme::twilio())
+            .public_url(webhook_verify::PublicUrl::PerRequest)
+            .secret("twilio-auth-token")
+            .body_limit(limit)
+            .build()
+            .unwrap();
+        let signed = Signer::new(Scheme::twilio(), "twilio-auth-token")
+            .and_then(|s| s.sign_delivery(Some(&REQ), "", NOW, form.as_bytes()))
+            .unwrap();
+        assert_bounded(
+            &format!("twilio, {}-byte form", form.len()),
+            &twilio,
+            &header_map(&signed.headers),
+            form.as_bytes(),
+        );
+
+        let (pairs, body) = signed_json(Scheme::mailgun, "mailgun-key", len);
+        let mailgun = Verifier::builder(Scheme::mailgun())
+            .secret("mailgun-key")
+            .clock(FixedClock(NOW))
+            .body_limit(limit)
+            .build()
+            .unwrap();
+        assert_bounded(
+            &format!("mailgun, {len}-byte body"),
+            &mailgun,
+            &header_map(&pairs),
+            &body,
+        );
+    }
+    // Past the limit both are refused before anything is parsed, without allocating.
+    let big = vec![b'a'; limit + 1];
+    for scheme in [Scheme::twilio(), Scheme::mailgun()] {
+        let verifier = Verifier::builder(scheme)
+            .public_url(webhook_verify::PublicUrl::PerRequest)
+            .secret("key")
+            .body_limit(limit)
+            .build()
+            .unwrap();
+        let none: [(&str, &str); 0] = [];
+        assert!(matches!(
+            verifier.verify_request(&REQ, &none, &big),
+            Err(VerifyError::BodyTooLarge { .. })
+        ));
+        assert_eq!(
+            allocations(|| verifier.verify_request(&REQ, &none, &big)),
+            0
+        );
+    }
+}

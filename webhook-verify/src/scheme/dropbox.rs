@@ -7,10 +7,16 @@
 //! [`handshake`](crate::handshake)).
 
 use super::shared::{BodyHmac, sign_with};
+use crate::headers::HeaderKey;
 use super::{Encoding, HmacSha256, Provider};
 use crate::handshake::Rule;
 
-const CONFIG: HmacSha256 = HmacSha256::preset("dropbox", "X-Dropbox-Signature", None, Encoding::Hex);
+static CONFIG: HmacSha256 = HmacSha256::preset(
+    "dropbox",
+    HeaderKey::new("X-Dropbox-Signature", "x-dropbox-signature"),
+    None,
+    Encoding::Hex,
+);
 
 pub(super) const PROVIDER: Provider = BodyHmac {
     name: "dropbox",

@@ -6,15 +6,18 @@
 //!
 //! `X-GitHub-Delivery` (the delivery id) is *not* signed, so it is not reported as a webhook id.
 
-use super::shared::{BodyHmac, sign_with, text_header};
+use super::shared::{BodyHmac, sign_with};
+use crate::headers::HeaderKey;
 use super::{Encoding, HmacSha256, Provider};
 
-const CONFIG: HmacSha256 = HmacSha256::preset(
+static CONFIG: HmacSha256 = HmacSha256::preset(
     "github",
-    "X-Hub-Signature-256",
+    HeaderKey::new("X-Hub-Signature-256", "x-hub-signature-256"),
     Some("sha256="),
     Encoding::Hex,
 );
+
+static EVENT: HeaderKey = HeaderKey::new("X-GitHub-Event", "x-github-event");
 
 pub(super) const PROVIDER: Provider = BodyHmac {
     name: "github",
@@ -25,7 +28,7 @@ pub(super) const PROVIDER: Provider = BodyHmac {
     kept: &["x-hub-signature-256", "x-github-event", "x-github-delivery"],
     verify: |input| {
         let mut verified = CONFIG.verify(input)?;
-        verified.event_type = text_header(input, "X-GitHub-Event");
+        verified.event_type = EVENT.text(input.headers);
         Ok(verified)
     },
     sign: |input| sign_with(&CONFIG, input),

@@ -6,30 +6,28 @@
 //! reported as the webhook id and `X-Gitlab-Event` as the event type. Use TLS: the token crosses
 //! the wire in clear.
 
-use std::borrow::Cow;
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use super::shared::text_header;
 use super::{Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey};
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::mac::sha256;
 use crate::secret::KeyBytes;
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Secret, Verified, VerifyError};
 
-const TOKEN: Cow<'static, str> = Cow::Borrowed("X-Gitlab-Token");
-const EVENT: &str = "X-Gitlab-Event";
-const UUID: &str = "X-Gitlab-Event-UUID";
+static TOKEN: HeaderKey = HeaderKey::new("X-Gitlab-Token", "x-gitlab-token");
+static EVENT: HeaderKey = HeaderKey::new("X-Gitlab-Event", "x-gitlab-event");
+static UUID: HeaderKey = HeaderKey::new("X-Gitlab-Event-UUID", "x-gitlab-event-uuid");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "gitlab",
     aliases: &[],
     secret_is: "the secret token",
     signature_headers: &["X-Gitlab-Token"],
-    id_header: Some(UUID),
+    id_header: Some("X-Gitlab-Event-UUID"),
     timestamp_header: None,
-    event_type_header: Some(EVENT),
+    event_type_header: Some("X-Gitlab-Event"),
     kept_headers: &[
         "x-gitlab-event",
         "x-gitlab-event-uuid",
@@ -57,7 +55,7 @@ pub(super) const PROVIDER: Provider = Provider {
 };
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let token = required(input.headers, &TOKEN)?;
+    let token = TOKEN.required(input.headers)?;
     let digest = sha256(&[token]);
     let mut found = Choice::from(0);
     let mut index = 0u32;
@@ -73,8 +71,8 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
         return Err(VerifyError::NoMatchingSignature);
     }
     let mut verified = Verified::new("gitlab", index as usize);
-    verified.webhook_id = text_header(input, UUID);
-    verified.event_type = text_header(input, EVENT);
+    verified.webhook_id = UUID.text(input.headers);
+    verified.event_type = EVENT.text(input.headers);
     Ok(verified)
 }
 
@@ -83,9 +81,9 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         return Ok(Signed::headers(Vec::new()));
     };
     let token = String::from_utf8_lossy(token).into_owned();
-    let mut headers = vec![(TOKEN.to_string(), token)];
+    let mut headers = vec![(TOKEN.text.to_string(), token)];
     if !input.id.is_empty() {
-        headers.push((UUID.to_owned(), input.id.to_owned()));
+        headers.push((UUID.text.to_string(), input.id.to_owned()));
     }
     Ok(Signed::headers(headers))
 }

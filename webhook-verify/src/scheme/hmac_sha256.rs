@@ -14,13 +14,13 @@ use super::{
     Alg, Candidates, Input, Ops, Provider, SignKey, Signed, hmac_sign_key, hmac_verify_key,
     find_match,
 };
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Verified, VerifyError};
 
-const DEFAULT: HmacSha256 = HmacSha256::preset_optional(
+static DEFAULT: HmacSha256 = HmacSha256::preset_optional(
     "hmac-sha256",
-    "X-Webhook-Signature",
+    HeaderKey::new("X-Webhook-Signature", "x-webhook-signature"),
     "sha256=",
     Encoding::Hex,
 );
@@ -93,7 +93,7 @@ impl Encoding {
 #[derive(Clone, Debug)]
 pub struct HmacSha256 {
     pub(crate) name: &'static str,
-    header: Cow<'static, str>,
+    header: HeaderKey,
     prefix: Option<Cow<'static, str>>,
     prefix_required: bool,
     encoding: Encoding,
@@ -113,18 +113,18 @@ impl HmacSha256 {
     /// assert_eq!(config.header_name(), "X-Webhook-Signature");
     /// ```
     pub fn new() -> Self {
-        DEFAULT
+        DEFAULT.clone()
     }
 
     pub(crate) const fn preset_optional(
         name: &'static str,
-        header: &'static str,
+        header: HeaderKey,
         prefix: &'static str,
         encoding: Encoding,
     ) -> Self {
         Self {
             name,
-            header: Cow::Borrowed(header),
+            header,
             prefix: Some(Cow::Borrowed(prefix)),
             prefix_required: false,
             encoding,
@@ -133,7 +133,7 @@ impl HmacSha256 {
 
     pub(crate) const fn preset(
         name: &'static str,
-        header: &'static str,
+        header: HeaderKey,
         prefix: Option<&'static str>,
         encoding: Encoding,
     ) -> Self {
@@ -143,7 +143,7 @@ impl HmacSha256 {
         };
         Self {
             name,
-            header: Cow::Borrowed(header),
+            header,
             prefix,
             prefix_required,
             encoding,
@@ -157,7 +157,7 @@ impl HmacSha256 {
     /// assert_eq!(config.header_name(), "X-Signature");
     /// ```
     pub fn header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.header = name.into();
+        self.header = HeaderKey::named(name.into());
         self
     }
 
@@ -211,17 +211,17 @@ impl HmacSha256 {
     /// assert_eq!(webhook_verify::HmacSha256::new().header_name(), "X-Webhook-Signature");
     /// ```
     pub fn header_name(&self) -> &str {
-        &self.header
+        &self.header.text
     }
 
     pub(crate) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-        let raw = required(input.headers, &self.header)?;
+        let raw = self.header.required(input.headers)?;
         let encoded = match &self.prefix {
             Some(prefix) => match strip_prefix_ignore_case(raw, prefix.as_bytes()) {
                 Some(rest) => rest,
                 None if self.prefix_required => {
                     return Err(VerifyError::MalformedHeader {
-                        name: self.header.clone(),
+                        name: self.header.text.clone(),
                         reason: "missing the scheme's prefix before the signature",
                     });
                 }
@@ -230,7 +230,7 @@ impl HmacSha256 {
             None => raw,
         };
         let mut candidates = Candidates::new();
-        candidates.push(&self.header, Alg::HmacSha256, self.encoding, encoded)?;
+        candidates.push(&self.header.text, Alg::HmacSha256, self.encoding, encoded)?;
         let secret_index = find_match(input.keys, &[input.body], &candidates)?;
         Ok(Verified::new(self.name, secret_index))
     }
@@ -243,7 +243,7 @@ impl HmacSha256 {
         };
         let prefix = self.prefix.as_deref().unwrap_or("");
         vec![(
-            self.header.to_string(),
+            self.header.text.to_string(),
             format!("{prefix}{}", self.encoding.encode(&tag)),
         )]
     }

@@ -16,12 +16,13 @@ use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
     hmac_verify_key,
 };
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Verified, VerifyError};
 
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed("X-HubSpot-Signature-v3");
-const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("X-HubSpot-Request-Timestamp");
+static SIGNATURE: HeaderKey = HeaderKey::new("X-HubSpot-Signature-v3", "x-hubspot-signature-v3");
+static TIMESTAMP: HeaderKey =
+    HeaderKey::new("X-HubSpot-Request-Timestamp", "x-hubspot-request-timestamp");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "hubspot",
@@ -92,12 +93,12 @@ fn signed_uri(url: &str) -> Cow<'_, str> {
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     let request = input.request("hubspot")?;
-    let ts_raw = required(input.headers, &TIMESTAMP)?;
-    let ts = millis_to_secs(&TIMESTAMP, ts_raw)?;
+    let ts_raw = TIMESTAMP.required(input.headers)?;
+    let ts = millis_to_secs(&TIMESTAMP.text, ts_raw)?;
     input.time.check(ts)?;
-    let value = required(input.headers, &SIGNATURE)?;
+    let value = SIGNATURE.required(input.headers)?;
     let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha256, Encoding::Base64, value)?;
+    candidates.push(&SIGNATURE.text, Alg::HmacSha256, Encoding::Base64, value)?;
     let uri = signed_uri(request.url);
     let secret_index = find_match(
         input.keys,
@@ -128,8 +129,8 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         ts.as_bytes(),
     ]);
     Ok(Signed::headers(vec![
-        (TIMESTAMP.to_string(), ts),
-        (SIGNATURE.to_string(), BASE64.encode(tag)),
+        (TIMESTAMP.text.to_string(), ts),
+        (SIGNATURE.text.to_string(), BASE64.encode(tag)),
     ]))
 }
 

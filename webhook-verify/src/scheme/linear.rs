@@ -8,18 +8,17 @@
 //!
 //! Reading `webhookTimestamp` parses the body, which may allocate.
 
-use std::borrow::Cow;
 
-use super::shared::{secs, text_header};
+use super::shared::secs;
 use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
     hmac_verify_key,
 };
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::{Verified, VerifyError};
 
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed("Linear-Signature");
-const EVENT: &str = "Linear-Event";
+static SIGNATURE: HeaderKey = HeaderKey::new("Linear-Signature", "linear-signature");
+static EVENT: HeaderKey = HeaderKey::new("Linear-Event", "linear-event");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "linear",
@@ -28,7 +27,7 @@ pub(super) const PROVIDER: Provider = Provider {
     signature_headers: &["Linear-Signature"],
     id_header: Some("Linear-Delivery"),
     timestamp_header: None,
-    event_type_header: Some(EVENT),
+    event_type_header: Some("Linear-Event"),
     kept_headers: &["linear-signature", "linear-delivery", "linear-event"],
     requires_url: false,
     timestamped: true,
@@ -59,15 +58,15 @@ fn body_timestamp(body: &[u8]) -> Result<i64, VerifyError> {
 }
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let value = required(input.headers, &SIGNATURE)?;
+    let value = SIGNATURE.required(input.headers)?;
     let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha256, Encoding::Hex, value)?;
+    candidates.push(&SIGNATURE.text, Alg::HmacSha256, Encoding::Hex, value)?;
     let ts = body_timestamp(input.body)?;
     input.time.check(ts)?;
     let secret_index = find_match(input.keys, &[input.body], &candidates)?;
     let mut verified = Verified::new("linear", secret_index);
     verified.timestamp = Some(ts);
-    verified.event_type = text_header(input, EVENT);
+    verified.event_type = EVENT.text(input.headers);
     Ok(verified)
 }
 
@@ -86,7 +85,7 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     };
     let tag = mac.tag(&[&body]);
     Ok(Signed {
-        headers: vec![(SIGNATURE.to_string(), const_hex::encode(tag))],
+        headers: vec![(SIGNATURE.text.to_string(), const_hex::encode(tag))],
         body: Some(body),
     })
 }

@@ -10,12 +10,17 @@
 //! `403` (see [`handshake`](crate::handshake)).
 
 use super::shared::{BodyHmac, sign_with};
+use crate::headers::HeaderKey;
 use super::{Encoding, HmacSha256, Provider};
 use crate::handshake::{Handshake, Refused, Rule, UnsignedCheck};
 use crate::mac::bytes_equal;
 
-const CONFIG: HmacSha256 =
-    HmacSha256::preset("meta", "X-Hub-Signature-256", Some("sha256="), Encoding::Hex);
+static CONFIG: HmacSha256 = HmacSha256::preset(
+    "meta",
+    HeaderKey::new("X-Hub-Signature-256", "x-hub-signature-256"),
+    Some("sha256="),
+    Encoding::Hex,
+);
 
 pub(super) const PROVIDER: Provider = BodyHmac {
     name: "meta",

@@ -6,6 +6,7 @@
 //! ignored. Paddle's SDKs hold `ts` to five seconds, which is this scheme's default tolerance.
 
 use super::shared::{TimestampedList, secs};
+use crate::headers::HeaderKey;
 use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
 
 const HEADER: &str = "Paddle-Signature";
@@ -32,9 +33,9 @@ pub(super) const PROVIDER: Provider = Provider {
     },
 };
 
-const RULE: TimestampedList = TimestampedList {
+static RULE: TimestampedList = TimestampedList {
     scheme: "paddle",
-    header: HEADER,
+    header: HeaderKey::new(HEADER, "paddle-signature"),
     separator: b';',
     timestamp_key: "ts",
     signature_key: "h1",

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::Verified;
 use crate::VerifyError;
-use crate::headers::{optional, required};
+use crate::headers::{HeaderKey, required};
 use crate::timestamp::{self, DEFAULT_TOLERANCE};
 
 /// What a body-HMAC provider (one header, the body alone) declares besides its config.
@@ -57,34 +57,31 @@ pub(super) fn sign_with(config: &HmacSha256, input: &SignInput<'_>) -> Result<Si
     Ok(Signed::headers(config.sign(input.keys, input.body)))
 }
 
-/// A header's value as text, borrowed; `None` when absent, ambiguous or not UTF-8.
-pub(super) fn text_header<'h>(input: &Input<'_, 'h>, name: &'static str) -> Option<Cow<'h, str>> {
-    let raw = optional(input.headers, &Cow::Borrowed(name)).ok()??;
-    std::str::from_utf8(raw).ok().map(Cow::Borrowed)
-}
-
 /// Slack's and Zoom's rule: `{signature}: v0=<hex>` over `v0:{timestamp}:{body}`.
 pub(super) struct V0 {
     pub(super) scheme: &'static str,
-    pub(super) signature: &'static str,
-    pub(super) timestamp: &'static str,
+    pub(super) signature: HeaderKey,
+    pub(super) timestamp: HeaderKey,
 }
 
 impl V0 {
     pub(super) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-        let ts_name = Cow::Borrowed(self.timestamp);
-        let sig_name = Cow::Borrowed(self.signature);
-        let ts_raw = required(input.headers, &ts_name)?;
-        let ts = timestamp::parse(&ts_name, ts_raw)?;
-        let value = required(input.headers, &sig_name)?;
+        let ts_raw = self.timestamp.required(input.headers)?;
+        let ts = timestamp::parse(&self.timestamp.text, ts_raw)?;
+        let value = self.signature.required(input.headers)?;
         let encoded = value
             .strip_prefix(b"v0=")
-            .ok_or(VerifyError::MalformedHeader {
-                name: sig_name.clone(),
+            .ok_or_else(|| VerifyError::MalformedHeader {
+                name: self.signature.text.clone(),
                 reason: "must start with v0=",
             })?;
         let mut candidates = Candidates::new();
-        candidates.push(&sig_name, Alg::HmacSha256, Encoding::Hex, encoded)?;
+        candidates.push(
+            &self.signature.text,
+            Alg::HmacSha256,
+            Encoding::Hex,
+            encoded,
+        )?;
         input.time.check(ts)?;
         let secret_index =
             find_match(input.keys, &[b"v0:", ts_raw, b":", input.body], &candidates)?;
@@ -100,9 +97,9 @@ impl V0 {
         };
         let tag = mac.tag(&[b"v0:", ts.as_bytes(), b":", input.body]);
         Ok(Signed::headers(vec![
-            (self.timestamp.to_owned(), ts),
+            (self.timestamp.text.to_string(), ts),
             (
-                self.signature.to_owned(),
+                self.signature.text.to_string(),
                 format!("v0={}", const_hex::encode(tag)),
             ),
         ]))
@@ -114,7 +111,7 @@ impl V0 {
 /// `hex(HMAC-SHA256(secret, "{unix}{joiner}{body}"))`.
 pub(super) struct TimestampedList {
     pub(super) scheme: &'static str,
-    pub(super) header: &'static str,
+    pub(super) header: HeaderKey,
     /// Between items: `,` (Stripe), `;` (Paddle).
     pub(super) separator: u8,
     pub(super) timestamp_key: &'static str,
@@ -129,12 +126,12 @@ pub(super) struct TimestampedList {
 
 impl TimestampedList {
     pub(super) fn verify<'h>(&self, input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-        let name = Cow::Borrowed(self.header);
+        let name = &self.header.text;
         let malformed = |reason| VerifyError::MalformedHeader {
             name: name.clone(),
             reason,
         };
-        let value = required(input.headers, &name)?;
+        let value = self.header.required(input.headers)?;
         let mut ts_raw: Option<&[u8]> = None;
         let mut candidates = Candidates::new();
         for item in value.split(|b| *b == self.separator) {
@@ -148,11 +145,11 @@ impl TimestampedList {
                 }
                 ts_raw = Some(v);
             } else if key == self.signature_key.as_bytes() {
-                candidates.push(&name, Alg::HmacSha256, Encoding::Hex, v)?;
+                candidates.push(name, Alg::HmacSha256, Encoding::Hex, v)?;
             }
         }
         let ts_raw = ts_raw.ok_or_else(|| malformed(self.missing_timestamp))?;
-        let ts = timestamp::parse(&name, ts_raw)?;
+        let ts = timestamp::parse(name, ts_raw)?;
         if candidates.is_empty() {
             return Err(malformed(self.no_signature));
         }
@@ -175,7 +172,7 @@ impl TimestampedList {
             value.push('=');
             value.push_str(&const_hex::encode(tag));
         }
-        Ok(Signed::headers(vec![(self.header.to_owned(), value)]))
+        Ok(Signed::headers(vec![(self.header.text.to_string(), value)]))
     }
 }
 

@@ -4,11 +4,18 @@
 //! app's client secret as written. No timestamp is signed; deduplicate on `X-Shopify-Webhook-Id`
 //! (unsigned) or the body with `webhook-idempotency`.
 
-use super::shared::{BodyHmac, sign_with, text_header};
+use super::shared::{BodyHmac, sign_with};
+use crate::headers::HeaderKey;
 use super::{Encoding, HmacSha256, Provider};
 
-const CONFIG: HmacSha256 =
-    HmacSha256::preset("shopify", "X-Shopify-Hmac-Sha256", None, Encoding::Base64);
+static CONFIG: HmacSha256 = HmacSha256::preset(
+    "shopify",
+    HeaderKey::new("X-Shopify-Hmac-Sha256", "x-shopify-hmac-sha256"),
+    None,
+    Encoding::Base64,
+);
+
+static TOPIC: HeaderKey = HeaderKey::new("X-Shopify-Topic", "x-shopify-topic");
 
 pub(super) const PROVIDER: Provider = BodyHmac {
     name: "shopify",
@@ -24,7 +31,7 @@ pub(super) const PROVIDER: Provider = BodyHmac {
     ],
     verify: |input| {
         let mut verified = CONFIG.verify(input)?;
-        verified.event_type = text_header(input, "X-Shopify-Topic");
+        verified.event_type = TOPIC.text(input.headers);
         Ok(verified)
     },
     sign: |input| sign_with(&CONFIG, input),

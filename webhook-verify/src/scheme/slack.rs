@@ -11,13 +11,14 @@ use std::borrow::Cow;
 
 use super::shared::V0;
 use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use crate::headers::HeaderKey;
 use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 
-const RULE: V0 = V0 {
+static RULE: V0 = V0 {
     scheme: "slack",
-    signature: "X-Slack-Signature",
-    timestamp: "X-Slack-Request-Timestamp",
+    signature: HeaderKey::new("X-Slack-Signature", "x-slack-signature"),
+    timestamp: HeaderKey::new("X-Slack-Request-Timestamp", "x-slack-request-timestamp"),
 };
 
 pub(super) const PROVIDER: Provider = Provider {

@@ -7,7 +7,6 @@
 //!
 //! [`Scheme::requires_url`]: crate::Scheme::requires_url
 
-use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,11 +15,14 @@ use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
     hmac_verify_key,
 };
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Verified, VerifyError};
 
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed("x-square-hmacsha256-signature");
+static SIGNATURE: HeaderKey = HeaderKey::new(
+    "x-square-hmacsha256-signature",
+    "x-square-hmacsha256-signature",
+);
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "square",
@@ -46,9 +48,9 @@ pub(super) const PROVIDER: Provider = Provider {
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     let request = input.request("square")?;
-    let value = required(input.headers, &SIGNATURE)?;
+    let value = SIGNATURE.required(input.headers)?;
     let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha256, Encoding::Base64, value)?;
+    candidates.push(&SIGNATURE.text, Alg::HmacSha256, Encoding::Base64, value)?;
     let secret_index = find_match(
         input.keys,
         &[request.url.as_bytes(), input.body],
@@ -64,7 +66,7 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     };
     let tag = mac.tag(&[request.url.as_bytes(), input.body]);
     Ok(Signed::headers(vec![(
-        SIGNATURE.to_string(),
+        SIGNATURE.text.to_string(),
         BASE64.encode(tag),
     )]))
 }

@@ -20,7 +20,7 @@ use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignKey, Signed, VerifyKey,
     find_match, utf8,
 };
-use crate::headers::{optional, required};
+use crate::headers::HeaderKey;
 use crate::mac::KeyedMac;
 use crate::secret::KeyBytes;
 use crate::timestamp::{self, DEFAULT_TOLERANCE};
@@ -56,21 +56,21 @@ pub(super) const PROVIDER: Provider = Provider {
 };
 
 struct Names {
-    id: Cow<'static, str>,
-    timestamp: Cow<'static, str>,
-    signature: Cow<'static, str>,
+    id: HeaderKey,
+    timestamp: HeaderKey,
+    signature: HeaderKey,
 }
 
-const WEBHOOK: Names = Names {
-    id: Cow::Borrowed("webhook-id"),
-    timestamp: Cow::Borrowed("webhook-timestamp"),
-    signature: Cow::Borrowed("webhook-signature"),
+static WEBHOOK: Names = Names {
+    id: HeaderKey::new("webhook-id", "webhook-id"),
+    timestamp: HeaderKey::new("webhook-timestamp", "webhook-timestamp"),
+    signature: HeaderKey::new("webhook-signature", "webhook-signature"),
 };
 
-const SVIX: Names = Names {
-    id: Cow::Borrowed("svix-id"),
-    timestamp: Cow::Borrowed("svix-timestamp"),
-    signature: Cow::Borrowed("svix-signature"),
+static SVIX: Names = Names {
+    id: HeaderKey::new("svix-id", "svix-id"),
+    timestamp: HeaderKey::new("svix-timestamp", "svix-timestamp"),
+    signature: HeaderKey::new("svix-signature", "svix-signature"),
 };
 
 const SIGNATURE_HEADERS: [&str; 2] = ["webhook-signature", "svix-signature"];
@@ -85,31 +85,31 @@ fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
         body,
         ..
     } = *input;
-    let (names, signatures) = match optional(headers, &WEBHOOK.signature)? {
+    let (names, signatures) = match WEBHOOK.signature.optional(headers)? {
         Some(value) => (&WEBHOOK, value),
-        None => match optional(headers, &SVIX.signature)? {
+        None => match SVIX.signature.optional(headers)? {
             Some(value) => (&SVIX, value),
             None => {
                 return Err(VerifyError::MissingHeader {
-                    name: WEBHOOK.signature,
+                    name: WEBHOOK.signature.text.clone(),
                 });
             }
         },
     };
-    let id_raw = required(headers, &names.id)?;
-    let id = utf8(&names.id, id_raw)?;
-    if id.is_empty() || id.contains('.') {
+    let id_raw = names.id.required(headers)?;
+    if id_raw.is_empty() || id_raw.contains(&b'.') {
         return Err(VerifyError::MalformedHeader {
-            name: names.id.clone(),
+            name: names.id.text.clone(),
             reason: "must be non-empty and must not contain '.'",
         });
     }
-    let ts_raw = required(headers, &names.timestamp)?;
-    let ts = timestamp::parse(&names.timestamp, ts_raw)?;
+    let id = utf8(&names.id.text, id_raw)?;
+    let ts_raw = names.timestamp.required(headers)?;
+    let ts = timestamp::parse(&names.timestamp.text, ts_raw)?;
     time.check(ts)?;
 
     let mut candidates = Candidates::new();
-    parse_signatures(&names.signature, signatures, &mut candidates)?;
+    parse_signatures(&names.signature.text, signatures, &mut candidates)?;
     let secret_index = find_match(keys, &[id_raw, b".", ts_raw, b".", body], &candidates)?;
     let mut verified = Verified::new(SCHEME, secret_index);
     verified.webhook_id = Some(Cow::Borrowed(id));

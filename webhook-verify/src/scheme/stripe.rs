@@ -8,6 +8,7 @@
 
 use super::shared::TimestampedList;
 use super::{Ops, Provider, hmac_sign_key, hmac_verify_key};
+use crate::headers::HeaderKey;
 use crate::timestamp::DEFAULT_TOLERANCE;
 
 pub(super) const PROVIDER: Provider = Provider {
@@ -34,9 +35,9 @@ pub(super) const PROVIDER: Provider = Provider {
 
 const HEADER: &str = "Stripe-Signature";
 
-const RULE: TimestampedList = TimestampedList {
+static RULE: TimestampedList = TimestampedList {
     scheme: "stripe",
-    header: HEADER,
+    header: HeaderKey::new(HEADER, "stripe-signature"),
     separator: b',',
     timestamp_key: "t",
     signature_key: "v1",

@@ -18,12 +18,12 @@ use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, SignKey, Signed, VerifyKey,
     find_match,
 };
-use crate::headers::required;
+use crate::headers::HeaderKey;
 use crate::mac::{KeyedSha1, bytes_equal, sha256};
 use crate::timestamp::DEFAULT_TOLERANCE;
 use crate::{Secret, Verified, VerifyError};
 
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed("X-Twilio-Signature");
+static SIGNATURE: HeaderKey = HeaderKey::new("X-Twilio-Signature", "x-twilio-signature");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "twilio",
@@ -110,9 +110,9 @@ fn tail_parts<'b>(
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
     let request = input.request("twilio")?;
-    let value = required(input.headers, &SIGNATURE)?;
+    let value = SIGNATURE.required(input.headers)?;
     let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha1, Encoding::Base64, value)?;
+    candidates.push(&SIGNATURE.text, Alg::HmacSha1, Encoding::Base64, value)?;
 
     let params = match body_sha256(request.url) {
         Some(expected) => {
@@ -152,7 +152,7 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
         .chain(tail_parts(&params))
         .collect();
     Ok(Signed::headers(vec![(
-        SIGNATURE.to_string(),
+        SIGNATURE.text.to_string(),
         BASE64.encode(mac.tag(&parts)),
     )]))
 }

@@ -15,20 +15,31 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::shared::{secs, text_header};
+use super::shared::secs;
 use super::{
     Alg, Candidates, Encoding, Input, Ops, Provider, SignInput, Signed, find_match, hmac_sign_key,
     hmac_verify_key, utf8,
 };
 use crate::handshake::{Handshake, Rule, SignedCheck};
-use crate::headers::{optional, required};
+use crate::headers::HeaderKey;
+use crate::timestamp::parse_rfc3339;
 use crate::{Verified, VerifyError};
 
-const SIGNATURE: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Signature");
-const ID: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Id");
-const TIMESTAMP: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Timestamp");
-const EVENT: &str = "Twitch-Eventsub-Subscription-Type";
-const MESSAGE_TYPE: Cow<'static, str> = Cow::Borrowed("Twitch-Eventsub-Message-Type");
+static SIGNATURE: HeaderKey = HeaderKey::new(
+    "Twitch-Eventsub-Message-Signature",
+    "twitch-eventsub-message-signature",
+);
+static ID: HeaderKey = HeaderKey::new("Twitch-Eventsub-Message-Id", "twitch-eventsub-message-id");
+static TIMESTAMP: HeaderKey = HeaderKey::new(
+    "Twitch-Eventsub-Message-Timestamp",
+    "twitch-eventsub-message-timestamp",
+);
+static EVENT: HeaderKey = HeaderKey::new(
+    "Twitch-Eventsub-Subscription-Type",
+    "twitch-eventsub-subscription-type",
+);
+static MESSAGE_TYPE: HeaderKey =
+    HeaderKey::new("Twitch-Eventsub-Message-Type", "twitch-eventsub-message-type");
 
 pub(super) const PROVIDER: Provider = Provider {
     name: "twitch",
@@ -37,7 +48,7 @@ pub(super) const PROVIDER: Provider = Provider {
     signature_headers: &["Twitch-Eventsub-Message-Signature"],
     id_header: Some("Twitch-Eventsub-Message-Id"),
     timestamp_header: Some("Twitch-Eventsub-Message-Timestamp"),
-    event_type_header: Some(EVENT),
+    event_type_header: Some("Twitch-Eventsub-Subscription-Type"),
     kept_headers: &[
         "twitch-eventsub-message-signature",
         "twitch-eventsub-message-id",
@@ -66,7 +77,7 @@ fn callback_verification(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
         #[serde(borrow)]
         challenge: Cow<'a, str>,
     }
-    let kind = optional(request.headers, &MESSAGE_TYPE).ok()??;
+    let kind = MESSAGE_TYPE.optional(request.headers).ok()??;
     if kind != b"webhook_callback_verification" {
         return None;
     }
@@ -75,36 +86,31 @@ fn callback_verification(request: &SignedCheck<'_, '_>) -> Option<Handshake> {
 }
 
 fn verify<'h>(input: &Input<'_, 'h>) -> Result<Verified<'h>, VerifyError> {
-    let id_raw = required(input.headers, &ID)?;
-    let id = utf8(&ID, id_raw)?;
+    let id_raw = ID.required(input.headers)?;
+    let id = utf8(&ID.text, id_raw)?;
     if id.is_empty() {
         return Err(VerifyError::MalformedHeader {
-            name: ID,
+            name: ID.text.clone(),
             reason: "must be non-empty",
         });
     }
-    let ts_raw = required(input.headers, &TIMESTAMP)?;
-    let ts = OffsetDateTime::parse(utf8(&TIMESTAMP, ts_raw)?, &Rfc3339)
-        .map_err(|_| VerifyError::MalformedHeader {
-            name: TIMESTAMP,
-            reason: "not an RFC 3339 timestamp",
-        })?
-        .unix_timestamp();
-    let value = required(input.headers, &SIGNATURE)?;
+    let ts_raw = TIMESTAMP.required(input.headers)?;
+    let ts = parse_rfc3339(&TIMESTAMP.text, ts_raw)?;
+    let value = SIGNATURE.required(input.headers)?;
     let encoded = value
         .strip_prefix(b"sha256=")
-        .ok_or(VerifyError::MalformedHeader {
-            name: SIGNATURE,
+        .ok_or_else(|| VerifyError::MalformedHeader {
+            name: SIGNATURE.text.clone(),
             reason: "must start with sha256=",
         })?;
     let mut candidates = Candidates::new();
-    candidates.push(&SIGNATURE, Alg::HmacSha256, Encoding::Hex, encoded)?;
+    candidates.push(&SIGNATURE.text, Alg::HmacSha256, Encoding::Hex, encoded)?;
     input.time.check(ts)?;
     let secret_index = find_match(input.keys, &[id_raw, ts_raw, input.body], &candidates)?;
     let mut verified = Verified::new("twitch", secret_index);
     verified.webhook_id = Some(Cow::Borrowed(id));
     verified.timestamp = Some(ts);
-    verified.event_type = text_header(input, EVENT);
+    verified.event_type = EVENT.text(input.headers);
     Ok(verified)
 }
 
@@ -125,10 +131,10 @@ fn sign(input: &SignInput<'_>) -> Result<Signed, VerifyError> {
     };
     let tag = mac.tag(&[input.id.as_bytes(), ts.as_bytes(), input.body]);
     Ok(Signed::headers(vec![
-        (ID.to_string(), input.id.to_owned()),
-        (TIMESTAMP.to_string(), ts),
+        (ID.text.to_string(), input.id.to_owned()),
+        (TIMESTAMP.text.to_string(), ts),
         (
-            SIGNATURE.to_string(),
+            SIGNATURE.text.to_string(),
             format!("sha256={}", const_hex::encode(tag)),
         ),
     ]))

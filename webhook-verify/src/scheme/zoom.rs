@@ -13,13 +13,14 @@ use std::borrow::Cow;
 
 use super::shared::V0;
 use super::{Ops, Provider, VerifyKey, hmac_sign_key, hmac_verify_key};
+use crate::headers::HeaderKey;
 use crate::handshake::{Handshake, Rule, SignedCheck};
 use crate::timestamp::DEFAULT_TOLERANCE;
 
-const RULE: V0 = V0 {
+static RULE: V0 = V0 {
     scheme: "zoom",
-    signature: "x-zm-signature",
-    timestamp: "x-zm-request-timestamp",
+    signature: HeaderKey::new("x-zm-signature", "x-zm-signature"),
+    timestamp: HeaderKey::new("x-zm-request-timestamp", "x-zm-request-timestamp"),
 };
 
 pub(super) const PROVIDER: Provider = Provider {
