@@ -146,12 +146,12 @@ const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_
 const NEXT_SQLITE: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
         (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
         OR (status = 'processing' AND lease_until <= $2)) \
-    ORDER BY next_attempt_at, id LIMIT 1";
+    ORDER BY next_attempt_at, id LIMIT $5";
 
 const NEXT_POSTGRES: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
         (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
         OR (status = 'processing' AND lease_until <= $2)) \
-    ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED";
 
 const HEARTBEAT: &str =
     "UPDATE webhook_deliveries SET lease_until = $3 WHERE id = $1 AND claim_token = $2";
@@ -249,8 +249,9 @@ impl SqlQueue {
         ms(self.shared.settings.claim_idle)
     }
 
-    /// Takes the next ready row (or one whose worker died), marking it in flight for us.
-    async fn take(&self) -> Result<Option<Taken>, InboxError> {
+    /// Takes up to `limit` ready rows (or ones whose worker died) in one statement, marking
+    /// them in flight for us: one scan of the ready rows serves a batch, not one row.
+    async fn take(&self, limit: usize) -> Result<Vec<Taken>, InboxError> {
         let inbox = self.inbox();
         let now = now_ms();
         let max = i32::try_from(self.shared.settings.max_attempts).unwrap_or(i32::MAX);
@@ -275,29 +276,33 @@ impl SqlQueue {
         let take = format!(
             "UPDATE webhook_deliveries SET status = 'processing', attempts = attempts + 1, \
                 lease_until = $3, claim_token = $4 \
-             WHERE id = ({next}) RETURNING {SELECT_COLUMNS}"
+             WHERE id IN ({next}) RETURNING {SELECT_COLUMNS}"
         );
-        let row = inbox
+        let rows = inbox
             .run(
                 sqlx::query(&take)
                     .bind(&self.shared.name)
                     .bind(now)
                     .bind(now.saturating_add(self.lease()))
                     .bind(&token)
-                    .fetch_optional(inbox.pool()),
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(inbox.pool()),
             )
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
-        let (delivery, attempt, last_error) =
-            decode_delivery(&row).map_err(|e| inbox.database_error(&e))?;
-        Ok(Some(Taken {
-            id,
-            token,
-            attempt,
-            last_error: last_error.map(Arc::from),
-            delivery: Arc::new(delivery),
-        }))
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
+                let (delivery, attempt, last_error) =
+                    decode_delivery(row).map_err(|e| inbox.database_error(&e))?;
+                Ok(Taken {
+                    id,
+                    token: token.clone(),
+                    attempt,
+                    last_error: last_error.map(Arc::from),
+                    delivery: Arc::new(delivery),
+                })
+            })
+            .collect()
     }
 
     async fn step(&self, sql: &str, taken: &Taken, at: i64, error: Option<&str>) {
@@ -378,10 +383,15 @@ impl SqlQueue {
                     Err(_) => break 'work,
                 },
             };
-            let taken = loop {
-                match self.take().await {
-                    Ok(Some(taken)) => break Arc::new(taken),
-                    Ok(None) => {}
+            // Every free handler slot is filled by the same take.
+            let mut held = vec![permit];
+            while let Ok(permit) = permits.clone().try_acquire_owned() {
+                held.push(permit);
+            }
+            let batch = loop {
+                match self.take(held.len()).await {
+                    Ok(batch) if !batch.is_empty() => break batch,
+                    Ok(_) => {}
                     Err(error) => {
                         tracing::warn!(queue = %self.shared.name, %error, "inbox queue: cannot take work, retrying");
                     }
@@ -393,12 +403,16 @@ impl SqlQueue {
                     () = tokio::time::sleep(settings.block) => {}
                 }
             };
-            let (queue, handler, held) = (self.clone(), handler.clone(), taken.clone());
-            let task = tasks.spawn(async move {
-                queue.attempt(handler, held).await;
-                drop(permit);
-            });
-            running.insert(task.id(), taken);
+            // Slots the batch did not fill are dropped here, free again.
+            for (taken, permit) in batch.into_iter().zip(held) {
+                let taken = Arc::new(taken);
+                let (queue, handler, attempt) = (self.clone(), handler.clone(), taken.clone());
+                let task = tasks.spawn(async move {
+                    queue.attempt(handler, attempt).await;
+                    drop(permit);
+                });
+                running.insert(task.id(), taken);
+            }
         }
         // Shutdown: in-flight attempts may finish within the grace period; the rest go back.
         let left =

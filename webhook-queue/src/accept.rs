@@ -167,11 +167,11 @@ impl Acceptor {
             return self.append(&delivery, key, None).await;
         };
         let key = guard.delivery_key(Some(verified), headers, &body);
-        let fingerprint = Fingerprint::of(&body);
         let delivery = self.delivery(verified, headers, body, key.as_str());
         if let Some(appended) = self.queue.enqueue_once(key.storage_key(), &delivery) {
             return self.answer_once(appended.await, key.as_str());
         }
+        let fingerprint = Fingerprint::of(delivery.body());
         let claim = guard.begin(key.as_str(), &fingerprint).await.proceed()?;
         self.append(&delivery, key.as_str().to_owned(), claim).await
     }
