@@ -40,6 +40,9 @@ pub enum Command {
     /// forgeries, huge and slow bodies, idle connections; a table of passes and failures, with
     /// advice. Exit 0: every check passed; 1: one failed.
     Check(Box<crate::commands::check::CheckArgs>),
+    /// Operate a webhook-inbox database (SQLite or PostgreSQL, --database or $DATABASE_URL):
+    /// migrate, stats, list, show, replay, prune, refusals.
+    Inbox(crate::commands::inbox::InboxArgs),
 }
 
 impl Command {
@@ -53,6 +56,7 @@ impl Command {
             Self::Queue(args) => crate::commands::queue::run(args),
             Self::Listen(args) => crate::commands::listen::run(args),
             Self::Check(args) => crate::commands::check::run(*args),
+            Self::Inbox(args) => crate::commands::inbox::run(args),
         }
     }
 }

@@ -312,16 +312,30 @@ impl Inbox {
 }
 
 /// The migrations, (version, description, SQL), per backend.
-const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "deliveries",
-    include_str!("../migrations/sqlite/0001_deliveries.sql"),
-)];
-const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "deliveries",
-    include_str!("../migrations/postgres/0001_deliveries.sql"),
-)];
+const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "deliveries",
+        include_str!("../migrations/sqlite/0001_deliveries.sql"),
+    ),
+    (
+        2,
+        "refusals",
+        include_str!("../migrations/sqlite/0002_refusals.sql"),
+    ),
+];
+const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "deliveries",
+        include_str!("../migrations/postgres/0001_deliveries.sql"),
+    ),
+    (
+        2,
+        "refusals",
+        include_str!("../migrations/postgres/0002_refusals.sql"),
+    ),
+];
 
 /// `sqlite:PATH` and `sqlite://PATH` alike, the file created when missing.
 fn sqlite_url(url: &str) -> String {
@@ -391,6 +405,11 @@ pub(crate) fn millis_since_epoch(at: SystemTime) -> i64 {
             .as_millis(),
     )
     .unwrap_or(i64::MAX)
+}
+
+/// A time stored as Unix milliseconds.
+pub(crate) fn time_of(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 pub(crate) fn ms(d: Duration) -> i64 {

@@ -2,12 +2,12 @@
 //! per status, replay, retention.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::db::{millis_since_epoch, ms, now_ms};
+use crate::db::{millis_since_epoch, ms, now_ms, time_of};
 use crate::{Inbox, InboxError};
 
 /// The statuses a delivery row can have, in their life's order.
@@ -78,10 +78,6 @@ pub struct ListFilter {
 const ROW_COLUMNS: &str = "id, webhook_id, COALESCE(delivery_key, idem_key) AS k, event_type, \
     status, attempts, received_at, last_error";
 
-fn time(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
 fn decode_row(row: &AnyRow) -> Result<DeliveryRow, sqlx::Error> {
     let attempts: i32 = row.try_get("attempts")?;
     Ok(DeliveryRow {
@@ -91,7 +87,7 @@ fn decode_row(row: &AnyRow) -> Result<DeliveryRow, sqlx::Error> {
         event_type: row.try_get("event_type")?,
         status: row.try_get("status")?,
         attempts: u32::try_from(attempts).unwrap_or(0),
-        received_at: time(row.try_get("received_at")?),
+        received_at: time_of(row.try_get("received_at")?),
         last_error: row.try_get("last_error")?,
     })
 }

@@ -8,8 +8,8 @@
 //! same row, never a second row.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use futures_util::future::{BoxFuture, FutureExt as _};
 use sqlx::Row as _;
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use webhook_idempotency::Fingerprint;
 use webhook_queue::backend::{self, Settings};
 use webhook_queue::{
-    Counts, DeadLetter, Delivery, Handler, Queue, QueueConfig, QueueError, Verification,
+    Appended, Counts, DeadLetter, Delivery, Handler, Queue, QueueConfig, QueueError, Verification,
 };
 
 use crate::db::{ms, now_ms};
@@ -57,6 +57,15 @@ struct QueueShared {
     config: QueueConfig,
     settings: Settings,
     notify: Notify,
+    backlog: Mutex<Backlog>,
+}
+
+/// The accept step's view of how many rows wait: counted at most every
+/// [`BACKLOG_CHECK_EVERY`], not per delivery (a count per insert grows with the queue).
+#[derive(Default)]
+struct Backlog {
+    checked: Option<Instant>,
+    waiting: u64,
 }
 
 impl std::fmt::Debug for SqlQueue {
@@ -84,6 +93,7 @@ impl Inbox {
                 settings: Settings::of(&config),
                 config,
                 notify: Notify::new(),
+                backlog: Mutex::new(Backlog::default()),
             }),
         }
     }
@@ -100,6 +110,34 @@ const ENQUEUE: &str = "INSERT INTO webhook_deliveries (queue, received_at, schem
         WHERE queue = $1 AND status IN ('queued', 'processing')) < $13 \
     RETURNING id";
 
+/// The accept step's one statement: the claim of `idem_key`, the queue entry and the audit record
+/// in one row, committed before the sender's answer. An expired guard claim (a row without a
+/// queue) is taken over; any other row with the key is left alone and read after.
+const ACCEPT: &str = "INSERT INTO webhook_deliveries (queue, idem_key, received_at, scheme, \
+        webhook_id, delivery_key, body_sha256, body, headers, secret_index, signed_at, \
+        event_type, status, attempts, next_attempt_at, answered_status) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', 0, $13, $14) \
+    ON CONFLICT (idem_key) DO UPDATE SET queue = excluded.queue, \
+        received_at = excluded.received_at, scheme = excluded.scheme, \
+        webhook_id = excluded.webhook_id, delivery_key = excluded.delivery_key, \
+        body_sha256 = excluded.body_sha256, body = excluded.body, headers = excluded.headers, \
+        secret_index = excluded.secret_index, signed_at = excluded.signed_at, \
+        event_type = excluded.event_type, status = 'queued', attempts = 0, \
+        next_attempt_at = excluded.next_attempt_at, answered_status = excluded.answered_status, \
+        lease_until = NULL, claim_token = NULL, expires_at = NULL, processed_at = NULL, \
+        last_error = NULL, dead_at = NULL \
+    WHERE webhook_deliveries.queue IS NULL AND ( \
+        (webhook_deliveries.answered_status IS NULL AND webhook_deliveries.lease_until <= $13) \
+        OR (webhook_deliveries.answered_status IS NOT NULL AND webhook_deliveries.expires_at <= $13)) \
+    RETURNING id";
+
+/// The row holding a key the accept step found taken.
+const HOLDER: &str = "SELECT body_sha256, queue, answered_status FROM webhook_deliveries \
+    WHERE idem_key = $1";
+
+/// How old the waiting count checked against `max_len` by the accept step may be.
+const BACKLOG_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// Rows whose worker died during their last allowed attempt: dead without a further run.
 const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_at = $2, \
         lease_until = NULL, claim_token = NULL, last_error = $4 \
@@ -108,12 +146,12 @@ const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_
 const NEXT_SQLITE: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
         (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
         OR (status = 'processing' AND lease_until <= $2)) \
-    ORDER BY next_attempt_at, id LIMIT 1";
+    ORDER BY next_attempt_at, id LIMIT $5";
 
 const NEXT_POSTGRES: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
         (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
         OR (status = 'processing' AND lease_until <= $2)) \
-    ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED";
 
 const HEARTBEAT: &str =
     "UPDATE webhook_deliveries SET lease_until = $3 WHERE id = $1 AND claim_token = $2";
@@ -211,8 +249,9 @@ impl SqlQueue {
         ms(self.shared.settings.claim_idle)
     }
 
-    /// Takes the next ready row (or one whose worker died), marking it in flight for us.
-    async fn take(&self) -> Result<Option<Taken>, InboxError> {
+    /// Takes up to `limit` ready rows (or ones whose worker died) in one statement, marking
+    /// them in flight for us: one scan of the ready rows serves a batch, not one row.
+    async fn take(&self, limit: usize) -> Result<Vec<Taken>, InboxError> {
         let inbox = self.inbox();
         let now = now_ms();
         let max = i32::try_from(self.shared.settings.max_attempts).unwrap_or(i32::MAX);
@@ -237,29 +276,33 @@ impl SqlQueue {
         let take = format!(
             "UPDATE webhook_deliveries SET status = 'processing', attempts = attempts + 1, \
                 lease_until = $3, claim_token = $4 \
-             WHERE id = ({next}) RETURNING {SELECT_COLUMNS}"
+             WHERE id IN ({next}) RETURNING {SELECT_COLUMNS}"
         );
-        let row = inbox
+        let rows = inbox
             .run(
                 sqlx::query(&take)
                     .bind(&self.shared.name)
                     .bind(now)
                     .bind(now.saturating_add(self.lease()))
                     .bind(&token)
-                    .fetch_optional(inbox.pool()),
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(inbox.pool()),
             )
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
-        let (delivery, attempt, last_error) =
-            decode_delivery(&row).map_err(|e| inbox.database_error(&e))?;
-        Ok(Some(Taken {
-            id,
-            token,
-            attempt,
-            last_error: last_error.map(Arc::from),
-            delivery: Arc::new(delivery),
-        }))
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
+                let (delivery, attempt, last_error) =
+                    decode_delivery(row).map_err(|e| inbox.database_error(&e))?;
+                Ok(Taken {
+                    id,
+                    token: token.clone(),
+                    attempt,
+                    last_error: last_error.map(Arc::from),
+                    delivery: Arc::new(delivery),
+                })
+            })
+            .collect()
     }
 
     async fn step(&self, sql: &str, taken: &Taken, at: i64, error: Option<&str>) {
@@ -340,10 +383,15 @@ impl SqlQueue {
                     Err(_) => break 'work,
                 },
             };
-            let taken = loop {
-                match self.take().await {
-                    Ok(Some(taken)) => break Arc::new(taken),
-                    Ok(None) => {}
+            // Every free handler slot is filled by the same take.
+            let mut held = vec![permit];
+            while let Ok(permit) = permits.clone().try_acquire_owned() {
+                held.push(permit);
+            }
+            let batch = loop {
+                match self.take(held.len()).await {
+                    Ok(batch) if !batch.is_empty() => break batch,
+                    Ok(_) => {}
                     Err(error) => {
                         tracing::warn!(queue = %self.shared.name, %error, "inbox queue: cannot take work, retrying");
                     }
@@ -355,12 +403,16 @@ impl SqlQueue {
                     () = tokio::time::sleep(settings.block) => {}
                 }
             };
-            let (queue, handler, held) = (self.clone(), handler.clone(), taken.clone());
-            let task = tasks.spawn(async move {
-                queue.attempt(handler, held).await;
-                drop(permit);
-            });
-            running.insert(task.id(), taken);
+            // Slots the batch did not fill are dropped here, free again.
+            for (taken, permit) in batch.into_iter().zip(held) {
+                let taken = Arc::new(taken);
+                let (queue, handler, attempt) = (self.clone(), handler.clone(), taken.clone());
+                let task = tasks.spawn(async move {
+                    queue.attempt(handler, attempt).await;
+                    drop(permit);
+                });
+                running.insert(task.id(), taken);
+            }
         }
         // Shutdown: in-flight attempts may finish within the grace period; the rest go back.
         let left =
@@ -403,6 +455,127 @@ impl SqlQueue {
         let id: i64 = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
         self.shared.notify.notify_one();
         Ok(id.to_string())
+    }
+
+    /// The accept step on one row: claim, entry and record in one statement (see [`ACCEPT`]);
+    /// only a taken key costs a second statement, to answer it.
+    async fn enqueue_once_inner(
+        &self,
+        storage_key: &str,
+        delivery: &Delivery,
+    ) -> Result<Appended, QueueError> {
+        if !self.has_room().await? {
+            return Err(QueueError::Full {
+                max_len: self.shared.settings.max_len,
+            });
+        }
+        let inbox = self.inbox();
+        let v = delivery.verification();
+        let fingerprint = Fingerprint::of(delivery.body());
+        let received = crate::db::millis_since_epoch(delivery.received());
+        let headers = headers_json(delivery);
+        let event_type = event_type_of(delivery.body());
+        let decode = |e: sqlx::Error| QueueError::from(inbox.database_error(&e));
+        // A holder released between the two statements frees the key: claim it again.
+        for _ in 0..3 {
+            let row = inbox
+                .run(
+                    sqlx::query(ACCEPT)
+                        .bind(&self.shared.name)
+                        .bind(storage_key)
+                        .bind(received)
+                        .bind(v.scheme.as_str())
+                        .bind(v.webhook_id.as_deref())
+                        .bind(delivery.key())
+                        .bind(fingerprint.as_str())
+                        .bind(delivery.body().as_ref())
+                        .bind(headers.as_str())
+                        .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
+                        .bind(v.timestamp)
+                        .bind(event_type.as_deref())
+                        .bind(now_ms())
+                        .bind(202_i32)
+                        .fetch_optional(inbox.pool()),
+                )
+                .await?;
+            if let Some(row) = row {
+                let id: i64 = row.try_get(0).map_err(decode)?;
+                self.shared.notify.notify_one();
+                return Ok(Appended::New(id.to_string()));
+            }
+            let holder = inbox
+                .run(
+                    sqlx::query(HOLDER)
+                        .bind(storage_key)
+                        .fetch_optional(inbox.pool()),
+                )
+                .await?;
+            let Some(holder) = holder else { continue };
+            let stored: Option<String> = holder.try_get(0).map_err(decode)?;
+            let queue: Option<String> = holder.try_get(1).map_err(decode)?;
+            let answered: Option<i32> = holder.try_get(2).map_err(decode)?;
+            return Ok(if stored.as_deref() != Some(fingerprint.as_str()) {
+                Appended::Conflict
+            } else if queue.is_some() || answered.is_some() {
+                Appended::Duplicate
+            } else {
+                Appended::InFlight
+            });
+        }
+        Err(QueueError::from(InboxError::Database {
+            backend: inbox.backend().name(),
+            reason: format!("key {storage_key} kept changing while it was accepted"),
+        }))
+    }
+
+    /// Whether the queue holds fewer than `max_len` waiting rows, by a count at most
+    /// [`BACKLOG_CHECK_EVERY`] old (one accept recounts; the others use the last count).
+    async fn has_room(&self) -> Result<bool, InboxError> {
+        let max = u64::try_from(self.shared.settings.max_len).unwrap_or(u64::MAX);
+        {
+            let mut backlog = self
+                .shared
+                .backlog
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let fresh = backlog
+                .checked
+                .is_some_and(|at| at.elapsed() < BACKLOG_CHECK_EVERY);
+            if fresh {
+                return Ok(backlog.waiting < max);
+            }
+            backlog.checked = Some(Instant::now());
+        }
+        let inbox = self.inbox();
+        let counted = inbox
+            .run(
+                sqlx::query(
+                    "SELECT COUNT(*) FROM webhook_deliveries \
+                     WHERE queue = $1 AND status IN ('queued', 'processing')",
+                )
+                .bind(&self.shared.name)
+                .fetch_one(inbox.pool()),
+            )
+            .await;
+        let waiting: i64 = match counted {
+            Ok(row) => row.try_get(0).map_err(|e| inbox.database_error(&e))?,
+            Err(err) => {
+                // Count again on the next accept.
+                self.shared
+                    .backlog
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .checked = None;
+                return Err(err);
+            }
+        };
+        let waiting = u64::try_from(waiting).unwrap_or(0);
+        self.shared
+            .backlog
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .waiting = waiting;
+        Ok(waiting < max)
     }
 
     async fn counts_inner(&self) -> Result<Counts, QueueError> {
@@ -558,5 +731,13 @@ impl Queue for SqlQueue {
 
     fn discard<'a>(&'a self, dead_id: &'a str) -> BoxFuture<'a, Result<bool, QueueError>> {
         self.discard_inner(dead_id).boxed()
+    }
+
+    fn enqueue_once<'a>(
+        &'a self,
+        storage_key: &'a str,
+        delivery: &'a Delivery,
+    ) -> Option<BoxFuture<'a, Result<Appended, QueueError>>> {
+        Some(self.enqueue_once_inner(storage_key, delivery).boxed())
     }
 }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use webhook_idempotency::IdempotencyGuard;
+use webhook_idempotency::{Claim, Fingerprint, IdempotencyGuard, Outcome};
 use webhook_verify::{HeaderSource, Rejection, Verified};
 
-use crate::{Delivery, Queue};
+use crate::{Appended, Delivery, Queue, QueueError};
 
 /// Headers kept with a delivery by default: content type, user agent, and every built-in
 /// provider's id, event, timestamp and signature headers (so a handler can re-verify), derived
@@ -147,6 +147,10 @@ impl Acceptor {
     /// Accepts a verified delivery: claims its idempotency key, appends it durably, marks the
     /// key done and returns what to answer (see [`Acceptor`] for every case).
     /// `Err` is a refusal to answer as is, including `200` for a duplicate.
+    ///
+    /// When the queue holds keys itself ([`Queue::enqueue_once`], the SQL inbox), the guard
+    /// only names the key (its key strategy, prefix and endpoint): the claim, the entry and its
+    /// record are one row written in one commit, answered after it.
     pub async fn accept<H: HeaderSource + ?Sized>(
         &self,
         verified: &Verified<'_>,
@@ -154,24 +158,47 @@ impl Acceptor {
         body: impl Into<Bytes>,
     ) -> Result<Accepted, Rejection> {
         let body: Bytes = body.into();
-        let (key, claim) = match &self.guard {
-            Some(guard) => {
-                let admitted = guard.admit(Some(verified), headers, &body).await?;
-                (admitted.key.as_str().to_owned(), admitted.claim)
-            }
-            None => {
-                let key = verified
-                    .webhook_id
-                    .as_deref()
-                    .map_or_else(String::new, str::to_owned);
-                (key, None)
-            }
+        let Some(guard) = &self.guard else {
+            let key = verified
+                .webhook_id
+                .as_deref()
+                .map_or_else(String::new, str::to_owned);
+            let delivery = self.delivery(verified, headers, body, &key);
+            return self.append(&delivery, key, None).await;
         };
-        let mut delivery = Delivery::new(body, verified).headers_from(self.kept_headers(headers));
-        if !key.is_empty() {
-            delivery = delivery.idempotency_key(key.clone());
+        let key = guard.delivery_key(Some(verified), headers, &body);
+        let delivery = self.delivery(verified, headers, body, key.as_str());
+        if let Some(appended) = self.queue.enqueue_once(key.storage_key(), &delivery) {
+            return self.answer_once(appended.await, key.as_str());
         }
-        match self.queue.enqueue(&delivery).await {
+        let fingerprint = Fingerprint::of(delivery.body());
+        let claim = guard.begin(key.as_str(), &fingerprint).await.proceed()?;
+        self.append(&delivery, key.as_str().to_owned(), claim).await
+    }
+
+    fn delivery<H: HeaderSource + ?Sized>(
+        &self,
+        verified: &Verified<'_>,
+        headers: &H,
+        body: Bytes,
+        key: &str,
+    ) -> Delivery {
+        let delivery = Delivery::new(body, verified).headers_from(self.kept_headers(headers));
+        if key.is_empty() {
+            delivery
+        } else {
+            delivery.idempotency_key(key.to_owned())
+        }
+    }
+
+    /// Appends, then marks the guard's claim done (or releases it when the append failed).
+    async fn append(
+        &self,
+        delivery: &Delivery,
+        key: String,
+        claim: Option<Claim>,
+    ) -> Result<Accepted, Rejection> {
+        match self.queue.enqueue(delivery).await {
             Ok(entry_id) => {
                 if let Some(claim) = claim {
                     // Queued either way; if this fails the key's lease expires and a retry of
@@ -185,17 +212,54 @@ impl Acceptor {
                 })
             }
             Err(err) => {
-                tracing::warn!(queue = %self.queue.name(), key = %key, error = %err, "could not queue the delivery: answering 503");
                 if let Some(claim) = claim {
                     let _ = claim.release().await;
                 }
-                Err(
-                    Rejection::new(503, "the delivery could not be queued; retry later")
-                        .retry_after(self.retry_after)
-                        .outcome(webhook_verify::metrics::Outcome::Unavailable),
-                )
+                Err(self.unavailable(&key, &err))
             }
         }
+    }
+
+    /// The answer for what [`Queue::enqueue_once`] did, as the guard answers the same cases.
+    fn answer_once(
+        &self,
+        appended: Result<Appended, QueueError>,
+        key: &str,
+    ) -> Result<Accepted, Rejection> {
+        let refused = match appended {
+            Ok(Appended::New(entry_id)) => {
+                return Ok(Accepted {
+                    status: self.status,
+                    entry_id,
+                    key: key.to_owned(),
+                });
+            }
+            Ok(Appended::Duplicate) => {
+                tracing::info!(queue = %self.queue.name(), key = %key, "webhook event: duplicate of an accepted event, skipped");
+                Outcome::Duplicate { status: 200 }
+            }
+            Ok(Appended::InFlight) => {
+                tracing::info!(queue = %self.queue.name(), key = %key, "webhook event: duplicate while in flight (409)");
+                Outcome::InFlight {
+                    retry_after: self.retry_after,
+                }
+            }
+            Ok(Appended::Conflict) => {
+                tracing::warn!(queue = %self.queue.name(), key = %key, "webhook event: same key with a different body, refused (422)");
+                Outcome::Conflict
+            }
+            Err(err) => return Err(self.unavailable(key, &err)),
+        };
+        Err(refused
+            .rejection()
+            .unwrap_or_else(|| Rejection::new(500, "idempotency outcome without an answer")))
+    }
+
+    fn unavailable(&self, key: &str, err: &QueueError) -> Rejection {
+        tracing::warn!(queue = %self.queue.name(), key = %key, error = %err, "could not queue the delivery: answering 503");
+        Rejection::new(503, "the delivery could not be queued; retry later")
+            .retry_after(self.retry_after)
+            .outcome(webhook_verify::metrics::Outcome::Unavailable)
     }
 
     fn kept_headers<H: HeaderSource + ?Sized>(&self, headers: &H) -> HeaderMap {

@@ -32,6 +32,6 @@ pub use dispatch::Router;
 pub use error::{BoxError, HandlerError, QueueError};
 pub use job::{Handler, Job};
 pub use memory::MemoryQueue;
-pub use queue::{Counts, DEFAULT_QUEUE_NAME, Queue};
+pub use queue::{Appended, Counts, DEFAULT_QUEUE_NAME, Queue};
 pub use redis_queue::RedisQueue;
 pub use tokio_util::sync::CancellationToken;

@@ -68,6 +68,48 @@ pub trait Queue: Send + Sync + 'static {
 
     /// Deletes a dead letter for good; `false` when no dead letter has that id.
     fn discard<'a>(&'a self, dead_id: &'a str) -> BoxFuture<'a, Result<bool, QueueError>>;
+
+    /// For a backend that holds idempotency keys in its own entries (`webhook-inbox`'s SQL
+    /// queue): appends `delivery` unless an entry already holds `storage_key` (the guard's
+    /// `<prefix>:<endpoint>:<key>`), the claim, the entry and its record written in one commit.
+    /// `None`, the default: the backend cannot, and the [`Acceptor`](crate::Acceptor) claims
+    /// the key with its guard's store, appends, then marks the key done.
+    ///
+    /// ```
+    /// use webhook_queue::{Delivery, MemoryQueue, Queue, Verification};
+    /// let queue = MemoryQueue::new("q", Default::default());
+    /// let delivery = Delivery::new(&b"{}"[..], Verification::new("stripe"));
+    /// assert!(queue.enqueue_once("webhook:default:evt_1", &delivery).is_none());
+    /// ```
+    fn enqueue_once<'a>(
+        &'a self,
+        storage_key: &'a str,
+        delivery: &'a Delivery,
+    ) -> Option<BoxFuture<'a, Result<Appended, QueueError>>> {
+        let _ = (storage_key, delivery);
+        None
+    }
+}
+
+/// What [`Queue::enqueue_once`] did with a delivery.
+///
+/// ```
+/// let first = webhook_queue::Appended::New("7".into());
+/// assert_ne!(first, webhook_queue::Appended::Duplicate);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Appended {
+    /// The key's first delivery: appended, and the key held, in one commit; the entry id.
+    New(String),
+    /// The key is held by an accepted delivery with the same body: nothing appended (answer
+    /// `200`).
+    Duplicate,
+    /// The key is claimed by a delivery still being handled elsewhere (a guard's claim whose
+    /// lease runs): nothing appended (answer `409`).
+    InFlight,
+    /// The key is held by a delivery with another body: nothing appended (answer `422`).
+    Conflict,
 }
 
 /// A snapshot of a queue's entries by state.

@@ -2,6 +2,8 @@
 //! dispatcher is [`crate::cli::Command`].
 
 pub mod check;
+pub mod inbox;
+pub mod inbox_history;
 pub mod listen;
 pub mod payload;
 pub mod queue;
