@@ -7,7 +7,7 @@ mod support;
 use bytes::Bytes;
 use support::TestDb;
 use webhook_inbox::Refusal;
-use webhook_verify::{Rejection, Scheme, Signer, Verifier, delivery};
+use webhook_verify::{Rejection, Scheme, Signer, Verifier, delivery, receiver};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEEP: usize = 100;
@@ -31,7 +31,8 @@ async fn flood_scenario(db: TestDb) {
     let refuse = |headers: Vec<(String, String)>| {
         let capture = delivery::capture(&verifier, "/hooks", &headers, &body).unwrap();
         let err = verifier.verify(&headers, &body).unwrap_err();
-        capture.refused(&verifier, &Rejection::from(err));
+        let rejection = Rejection::from(err);
+        receiver::refused(&verifier, &rejection, "/hooks", &headers, Some(capture));
     };
     for i in 0..10_000 {
         refuse(forger.sign(&format!("msg_{i}"), now, &body).unwrap());
