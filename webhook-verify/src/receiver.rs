@@ -23,7 +23,7 @@
 //!
 //! # Reporting an answer
 //! One function per way a request ends pairs its log line, its metric (the table in
-//! [`metrics`](crate::metrics)) and its record for the verifier's
+//! [`metrics`]) and its record for the verifier's
 //! [`DeliveryRecorder`](crate::delivery::DeliveryRecorder), so an adapter cannot do one and
 //! forget another:
 //!
