@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     let acceptor = Acceptor::from_shared(queue, Some(guard));
-    let verifier = env.verifier()?;
+    let verifier = env.verifier().await?;
     let server = HttpServer::new(move || {
         App::new()
             .service(

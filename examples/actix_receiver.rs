@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // in the database, shared by receivers; unset: in this process's memory).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
-    let verifier = env.verifier()?;
+    let verifier = env.verifier().await?;
     let server = HttpServer::new(move || {
         App::new()
             .service(

@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     let acceptor = Acceptor::from_shared(queue, Some(guard));
-    let verifier = env.verifier()?;
+    let verifier = env.verifier().await?;
     let app = Router::new()
         .route("/webhooks", post_service(EnqueueWebhook::new(acceptor)))
         .route_layer(VerifyWebhookLayer::new(verifier))

@@ -33,9 +33,9 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::OnceCell;
 use webhook_idempotency::{IdempotencyGuard, MemoryStore, RedisStore, StoreError};
-use webhook_inbox::{Inbox, InboxError};
+use webhook_inbox::{DEFAULT_REFUSAL_SAMPLES, Inbox, InboxError};
 use webhook_queue::{DEFAULT_QUEUE_NAME, MemoryQueue, Queue, QueueConfig, QueueError, RedisQueue};
-use webhook_verify::{Scheme, Verifier, VerifyError};
+use webhook_verify::{Scheme, Verifier};
 
 /// The secret used when `WEBHOOK_SECRET` is unset (a warning says so on stderr).
 pub const DEV_SECRET: &str = "dev-secret-do-not-use-in-production";
@@ -178,8 +178,20 @@ impl ExampleEnv {
     }
 
     /// The verifier of the sender documents' scheme: `X-Webhook-Signature: sha256=<hex>`.
-    pub fn verifier(&self) -> Result<Verifier, VerifyError> {
-        Verifier::new(Scheme::hmac_sha256(), self.secret.as_str())
+    /// With an inbox (`DATABASE_URL`) it also keeps the refused deliveries there, counted per
+    /// reason with a bounded sample of the latest (see [`webhook_inbox::RefusalLog`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = env.verifier().await?;
+    /// # drop(verifier); Ok(()) }
+    /// ```
+    pub async fn verifier(&self) -> Result<Verifier, Box<dyn std::error::Error>> {
+        let mut builder = Verifier::builder(Scheme::hmac_sha256()).secret(self.secret.as_str());
+        if let Some(inbox) = self.inbox().await? {
+            builder = builder.recorder(inbox.refusal_log(DEFAULT_REFUSAL_SAMPLES));
+        }
+        Ok(builder.build()?)
     }
 
     /// One process: remember events in memory. Several: share them in Redis, `REDIS_URL`

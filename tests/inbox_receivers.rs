@@ -183,3 +183,43 @@ async fn postgres_stopped_answers_503_with_retry_after_and_the_same_receivers_re
         assert_eq!(times_processed(&receivers, id), 1, "{id}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_deliveries_are_kept_as_refusals_with_their_source_address_by_both_examples() {
+    let db = TestDatabase::postgres().await;
+    let receivers = receivers(db.url());
+    let client = client();
+    let body = event("evt_inbox_forged", "order.completed");
+    let forged = [(
+        "x-webhook-signature".to_owned(),
+        format!("sha256={}", "00".repeat(32)),
+    )];
+    for receiver in &receivers {
+        let answer = post(&client, receiver.url(), &forged, &body).await;
+        assert_eq!(answer.status, 401, "{answer:?}");
+    }
+    let inbox = webhook_inbox::Inbox::connect(db.url()).await.unwrap();
+    // The log writes what it added up every `FLUSH_EVERY`: wait for both refusals.
+    let deadline = Instant::now() + PRINT_TIMEOUT;
+    let samples = loop {
+        let samples = inbox.refusal_samples(10).await.unwrap();
+        if samples.len() >= 2 || Instant::now() > deadline {
+            break samples;
+        }
+        tokio::time::sleep(webhook_inbox::FLUSH_EVERY).await;
+    };
+    assert_eq!(samples.len(), 2, "{samples:?}");
+    for sample in &samples {
+        assert_eq!(sample.reason, "signature", "{sample:?}");
+        assert_eq!(sample.source.as_deref(), Some("127.0.0.1"), "{sample:?}");
+        assert_eq!(sample.size, body.len() as u64, "{sample:?}");
+    }
+    let counted: u64 = inbox
+        .refusal_counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(counted, 2);
+}

@@ -278,7 +278,7 @@ impl Recorded {
         rows.iter()
             .map(|d| {
                 format!(
-                    "{} {} {:?} {} {:?} {:?} {} {:?}",
+                    "{} {} {:?} {} {:?} {:?} {} {:?} {:?}",
                     d.status,
                     d.outcome.as_str(),
                     d.reason,
@@ -287,6 +287,7 @@ impl Recorded {
                     d.webhook_id,
                     d.body_len,
                     d.headers,
+                    d.source,
                 )
             })
             .collect()
@@ -314,6 +315,16 @@ async fn axum_and_actix_hand_the_recorder_the_same_deliveries() {
     let (axum_rows, actix_rows) = (axum_log.rows(), actix_log.rows());
     assert_eq!(axum_rows.len(), table.len(), "{axum_rows:#?}");
     assert_eq!(axum_rows, actix_rows);
+    // Every delivery, refused ones too, carries the sender's address.
+    let loopback = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    assert!(
+        axum_log
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|d| d.source == loopback)
+    );
     // The table's outcomes, in order, as the recorder saw them.
     let outcomes: Vec<&str> = axum_log
         .0

@@ -12,7 +12,7 @@ use std::time::Instant;
 use webhook_verify::receiver;
 
 use crate::rejection::WebhookRejection;
-use crate::verify::{accepted_span, check, raise_extractor_limit, refused};
+use crate::verify::{accepted_span, check, peer, raise_extractor_limit, refused};
 
 /// Extractor that verifies the request, then runs the inner extractor `E` (`Json<T>`, `Bytes`,
 /// `String`, `Form<T>`, ...) on the same bytes: the body is never parsed before it is verified.
@@ -72,14 +72,24 @@ where
             Some(verifier.body_timeout()),
         )
         .await
-        .map_err(|rejection| refused(&verifier, rejection, parts.uri.path(), &parts.headers))?;
+        .map_err(|rejection| {
+            let peer = peer(&parts.extensions);
+            refused(&verifier, rejection, parts.uri.path(), &parts.headers, peer)
+        })?;
         let uri = parts
             .extensions
             .get::<OriginalUri>()
             .map_or(&parts.uri, |o| &o.0);
         verifier.prepare(&parts.headers, &body).await;
         let started = Instant::now();
-        let (verified, mut capture) = check(&verifier, &parts.method, uri, &parts.headers, &body)?;
+        let (verified, mut capture) = check(
+            &verifier,
+            &parts.method,
+            uri,
+            &parts.headers,
+            peer(&parts.extensions),
+            &body,
+        )?;
         let took = started.elapsed();
         receiver::verified(&verifier, &verified, body.len(), took, &mut capture);
         // An extractor does not see the handler's answer: counted as accepted once verified.

@@ -46,6 +46,7 @@
 use std::convert::Infallible;
 use std::future::{Future, IntoFuture, Pending};
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -53,6 +54,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
 use http::{Request, Version, header::HOST};
 use hyper::body::Incoming;
@@ -201,9 +203,9 @@ where
             },
             () = &mut signal => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     accept_failed(&err).await;
                     continue;
@@ -212,7 +214,10 @@ where
             () = &mut signal => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(RequireHost(router.clone()));
+        let service = TowerToHyperService::new(RequireHost {
+            router: router.clone(),
+            peer: ConnectInfo(peer),
+        });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _ = connection.await;
@@ -238,9 +243,14 @@ async fn accept_failed(err: &io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// The router, answering `400` to an HTTP/1.1 request without `Host` (RFC 9112, section 3.2).
+/// The router, answering `400` to an HTTP/1.1 request without `Host` (RFC 9112, section 3.2);
+/// each request carries its connection's peer as axum's [`ConnectInfo`] (so that handlers can
+/// extract it, and the recorder keeps a refused sender's address).
 #[derive(Clone)]
-struct RequireHost(Router);
+struct RequireHost {
+    router: Router,
+    peer: ConnectInfo<SocketAddr>,
+}
 
 impl Service<Request<Incoming>> for RequireHost {
     type Response = Response;
@@ -248,10 +258,10 @@ impl Service<Request<Incoming>> for RequireHost {
     type Future = HostChecked;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Service::<Request<Body>>::poll_ready(&mut self.0, cx)
+        Service::<Request<Body>>::poll_ready(&mut self.router, cx)
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
         if request.version() == Version::HTTP_11 && !request.headers().contains_key(HOST) {
             let rejection = Rejection::new(400, "HTTP/1.1 request without a Host header");
             let rejection = refuse(rejection, request.uri().path());
@@ -259,8 +269,9 @@ impl Service<Request<Incoming>> for RequireHost {
                 response: Some(rejection.into_response()),
             };
         }
+        request.extensions_mut().insert(self.peer);
         HostChecked::Routed {
-            future: self.0.call(request.map(Body::new)),
+            future: self.router.call(request.map(Body::new)),
         }
     }
 }

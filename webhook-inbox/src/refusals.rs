@@ -384,7 +384,7 @@ impl DeliveryRecorder for RefusalLog {
                 at: delivery.at,
                 endpoint: delivery.endpoint.to_string(),
                 reason: delivery.reason.to_owned(),
-                source: None,
+                source: delivery.source.map(|ip| ip.to_string()),
                 size,
             });
         }

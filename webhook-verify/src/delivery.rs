@@ -26,6 +26,7 @@
 //! # Ok::<(), webhook_verify::VerifyError>(())
 //! ```
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -76,6 +77,8 @@ pub struct Delivery {
     pub body: Bytes,
     /// The body's full length.
     pub body_len: usize,
+    /// The sender's address (the peer of the connection), when the adapter knows it.
+    pub source: Option<IpAddr>,
 }
 
 /// Where an adapter hands each answered request: set with
@@ -103,6 +106,33 @@ pub trait DeliveryRecorder: Send + Sync + 'static {
     }
 }
 
+/// Two recorders behind one: each gets every delivery, its body cut at its own cap (the capture
+/// keeps the larger).
+pub(crate) fn both(
+    first: Arc<dyn DeliveryRecorder>,
+    second: Arc<dyn DeliveryRecorder>,
+) -> Arc<dyn DeliveryRecorder> {
+    Arc::new(Both(first, second))
+}
+
+struct Both(Arc<dyn DeliveryRecorder>, Arc<dyn DeliveryRecorder>);
+
+impl DeliveryRecorder for Both {
+    fn record(&self, delivery: Delivery) {
+        self.0.record(cut(delivery.clone(), self.0.body_cap()));
+        self.1.record(cut(delivery, self.1.body_cap()));
+    }
+
+    fn body_cap(&self) -> usize {
+        self.0.body_cap().max(self.1.body_cap())
+    }
+}
+
+fn cut(mut delivery: Delivery, cap: usize) -> Delivery {
+    delivery.body = delivery.body.slice(..delivery.body.len().min(cap));
+    delivery
+}
+
 /// What an adapter captured of a request while it is being answered: made by [`capture`] only
 /// when the verifier has a recorder, then handed to the report function of
 /// [`receiver`](crate::receiver) that matches the answer (refused, handshake, answered).
@@ -124,6 +154,7 @@ pub struct Capture {
     body_len: usize,
     event_type: Option<String>,
     webhook_id: Option<String>,
+    source: Option<IpAddr>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -160,6 +191,7 @@ pub fn capture<H: HeaderSource + ?Sized>(
         body_len: body.len(),
         event_type: None,
         webhook_id: None,
+        source: None,
         recorder,
     })
 }
@@ -167,6 +199,27 @@ pub fn capture<H: HeaderSource + ?Sized>(
 /// Finished by [`receiver`](crate::receiver)'s report functions, which pair each record with
 /// its log line and metric.
 impl Capture {
+    /// Notes the sender's address (the connection's peer) for the record.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use webhook_verify::{Scheme, Verifier, delivery::{self, Delivery, DeliveryRecorder}};
+    /// struct Print;
+    /// impl DeliveryRecorder for Print {
+    ///     fn record(&self, d: Delivery) { println!("{:?}", d.source); }
+    /// }
+    /// let verifier = Verifier::builder(Scheme::github()).secret("s").recorder(Print).build()?;
+    /// let peer = "203.0.113.7".parse().ok();
+    /// let capture = delivery::capture(&verifier, "/", &[("a", "b")], &Bytes::new());
+    /// assert!(capture.map(|c| c.source(peer)).is_some());
+    /// # Ok::<(), webhook_verify::VerifyError>(())
+    /// ```
+    #[must_use]
+    pub fn source(mut self, peer: Option<IpAddr>) -> Self {
+        self.source = peer;
+        self
+    }
+
     /// Records a refusal before the handler.
     pub(crate) fn refused(self, verifier: &Verifier, rejection: &Rejection) {
         let outcome = rejection.tagged_outcome().unwrap_or(Outcome::Refused);
@@ -233,6 +286,56 @@ impl Capture {
             headers: self.headers,
             body: self.body,
             body_len: self.body_len,
+            source: self.source,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::{Scheme, VerifyError, receiver};
+
+    #[derive(Default)]
+    struct Keep(Mutex<Vec<Delivery>>, usize);
+
+    impl DeliveryRecorder for Arc<Keep> {
+        fn record(&self, delivery: Delivery) {
+            self.0.lock().unwrap().push(delivery);
+        }
+        fn body_cap(&self) -> usize {
+            self.1
+        }
+    }
+
+    #[test]
+    fn every_recorder_gets_each_delivery_cut_at_its_own_cap_with_its_source() {
+        let (small, large) = (
+            Arc::new(Keep(Mutex::default(), 2)),
+            Arc::new(Keep(Mutex::default(), 5)),
+        );
+        let verifier = Verifier::builder(Scheme::github())
+            .secret("s")
+            .recorder(small.clone())
+            .recorder(large.clone())
+            .build()
+            .unwrap();
+        let body = Bytes::from_static(b"0123456789");
+        let headers = [("x-github-event", "push")];
+        let peer = "203.0.113.7".parse().ok();
+        let capture = capture(&verifier, "/hooks", &headers, &body).map(|c| c.source(peer));
+        assert_eq!(capture.as_ref().map(|c| c.body.len()), Some(5));
+        let rejection = Rejection::from(VerifyError::NoMatchingSignature);
+        receiver::refused(&verifier, &rejection, "/hooks", &headers, capture);
+        for (keep, body) in [(&small, "01"), (&large, "01234")] {
+            let kept = keep.0.lock().unwrap();
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].body, body.as_bytes());
+            assert_eq!(kept[0].body_len, 10);
+            assert_eq!(kept[0].source, peer);
+            assert_eq!(kept[0].outcome, Outcome::Refused);
+        }
     }
 }

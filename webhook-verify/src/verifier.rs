@@ -610,8 +610,9 @@ impl VerifierBuilder {
     }
 
     /// Hands every answered request (kept headers, capped body, outcome) to `recorder`, at the
-    /// place the adapters record metrics: a dashboard's delivery log. See
-    /// [`delivery`](crate::delivery).
+    /// place the adapters record metrics: a dashboard's delivery log, an inbox's refusal
+    /// counts. Called again, it adds a recorder: each gets every request, its body cut at its
+    /// own cap. See [`delivery`](crate::delivery).
     ///
     /// ```
     /// # use webhook_verify::{Scheme, Verifier, delivery::{Delivery, DeliveryRecorder}};
@@ -621,7 +622,11 @@ impl VerifierBuilder {
     /// # Ok::<(), webhook_verify::VerifyError>(())
     /// ```
     pub fn recorder(mut self, recorder: impl DeliveryRecorder) -> Self {
-        self.recorder = Some(Arc::new(recorder));
+        let added: Arc<dyn DeliveryRecorder> = Arc::new(recorder);
+        self.recorder = Some(match self.recorder.take() {
+            None => added,
+            Some(first) => crate::delivery::both(first, added),
+        });
         self
     }
 

@@ -123,10 +123,11 @@ pub(crate) fn capture(verifier: &Verifier, req: &HttpRequest, body: &Bytes) -> O
         &ActixHeaders::new(req.headers()),
         body,
     )
+    .map(|capture| capture.source(req.peer_addr().map(|peer| peer.ip())))
 }
 
 /// Reports a refusal before the handler ([`receiver::refused`]) with what was captured of `req`
-/// (`None`: refused before its body was read).
+/// (`None`: refused before its body was read, so only its head and source are captured).
 pub(crate) fn report_refused(
     verifier: &Verifier,
     rejection: &Rejection,
@@ -134,6 +135,7 @@ pub(crate) fn report_refused(
     captured: Option<Capture>,
 ) {
     let headers = ActixHeaders::new(req.headers());
+    let captured = captured.or_else(|| capture(verifier, req, &Bytes::new()));
     receiver::refused(verifier, rejection, req.path(), &headers, captured);
 }
 

@@ -130,7 +130,15 @@ where
 {
     let (method, uri) = (request.method(), super::original_uri(&request));
     let started = Instant::now();
-    match check(&shared.verifier, method, uri, request.headers(), &body) {
+    let peer = super::peer(request.extensions());
+    match check(
+        &shared.verifier,
+        method,
+        uri,
+        request.headers(),
+        peer,
+        &body,
+    ) {
         Err(rejection) => State::Refused {
             rejection: Some(rejection),
         },
@@ -208,7 +216,14 @@ where
                             rejection: Some(match &pending {
                                 Some((request, _, shared)) => {
                                     let path = request.uri().path();
-                                    refused(&shared.verifier, rejection, path, request.headers())
+                                    let peer = super::peer(request.extensions());
+                                    refused(
+                                        &shared.verifier,
+                                        rejection,
+                                        path,
+                                        request.headers(),
+                                        peer,
+                                    )
                                 }
                                 None => refuse(rejection, ""),
                             }),

@@ -70,11 +70,12 @@ pub use future::ResponseFuture;
 pub use layer::VerifyWebhookLayer;
 pub use service::VerifyWebhook;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, OriginalUri};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, Method, Request, Uri};
+use http::{Extensions, HeaderMap, HeaderName, Method, Request, Uri};
 use tower_layer::Layer as _;
 use tower_service::Service;
 use webhook_verify::delivery::{self, Capture};
@@ -90,10 +91,11 @@ pub(crate) fn check(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    peer: Option<IpAddr>,
     body: &Bytes,
 ) -> Result<(Verified<'static>, Option<Capture>), WebhookRejection> {
     let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-    let capture = delivery::capture(verifier, uri.path(), headers, body);
+    let capture = delivery::capture(verifier, uri.path(), headers, body).map(|c| c.source(peer));
     match verifier.receive(method.as_str(), path_and_query, headers, body) {
         Ok(Received::Delivery(verified)) => Ok((verified.into_owned(), capture)),
         Ok(Received::Handshake(handshake)) => {
@@ -114,9 +116,19 @@ pub(crate) fn refused(
     rejection: Rejection,
     path: &str,
     headers: &HeaderMap,
+    peer: Option<IpAddr>,
 ) -> WebhookRejection {
-    receiver::refused(verifier, &rejection, path, headers, None);
+    let capture = delivery::capture(verifier, path, headers, &Bytes::new()).map(|c| c.source(peer));
+    receiver::refused(verifier, &rejection, path, headers, capture);
     WebhookRejection::from(rejection)
+}
+
+/// The sender's address: the peer of the connection, as [`crate::serve`] (or
+/// `into_make_service_with_connect_info::<SocketAddr>`) puts it in the request's extensions.
+pub(crate) fn peer(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 /// The span an accepted delivery is handled in ([`receiver::accepted_span`]), having logged

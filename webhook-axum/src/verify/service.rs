@@ -117,7 +117,8 @@ where
             Poll::Ready(Err(rejection)) => {
                 let path = request.uri().path();
                 let verifier = &self.shared.verifier;
-                let refusal = refused(verifier, rejection, path, request.headers());
+                let peer = super::peer(request.extensions());
+                let refusal = refused(verifier, rejection, path, request.headers(), peer);
                 ResponseFuture::refused(refusal)
             }
             Poll::Pending => {
