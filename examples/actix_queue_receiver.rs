@@ -32,8 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: a durable queue and idempotency
-    // keys in Redis or the database; unset: both in this process's memory, lost when it stops).
+    // WEBHOOK_SECRET, PORT, REDIS_URL, DATABASE_URL and DASHBOARD_TOKEN (set: a durable queue and
+    // idempotency keys in Redis or the database; unset: both in this process's memory, lost when it
+    // stops).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let (queue, guard) = (env.queue().await?, env.guard().await?);
 
@@ -44,9 +45,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         actix_web::rt::spawn(async move { queue.work(Arc::new(process), shutdown).await })
     });
 
+    let dashboard = env.dashboard(Some(queue.clone())).await?; // DASHBOARD_TOKEN set
     let acceptor = Acceptor::from_shared(queue, Some(guard));
     let verifier = env.verifier().await?;
     let server = HttpServer::new(move || {
+        // The deliveries, the queue's depth and its dead letters, in a browser.
+        let dashboard = dashboard
+            .clone()
+            .map(|d| webhook_actix::dashboard::scope("/_webhooks", d));
         App::new()
             .service(
                 web::resource("/webhooks")
@@ -56,6 +62,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/metrics", {
                 let metrics = metrics.clone();
                 web::get().to(move || std::future::ready(metrics.render()))
+            })
+            .configure(|config| {
+                if let Some(dashboard) = dashboard {
+                    config.service(dashboard);
+                }
             })
     })
     .receiver_defaults() // head, idle and connection limits

@@ -28,12 +28,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: events are remembered in Redis or
-    // in the database, shared by receivers; unset: in this process's memory).
+    // WEBHOOK_SECRET, PORT, REDIS_URL, DATABASE_URL and DASHBOARD_TOKEN (set: events are remembered
+    // in Redis or in the database, shared by receivers; unset: in this process's memory).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
     let verifier = env.verifier().await?;
+    let dashboard = env.dashboard(None).await?; // DASHBOARD_TOKEN set
     let server = HttpServer::new(move || {
+        // The deliveries, in a browser (the token as the password).
+        let dashboard = dashboard
+            .clone()
+            .map(|d| webhook_actix::dashboard::scope("/_webhooks", d));
         App::new()
             .service(
                 web::resource("/webhooks")
@@ -44,6 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/metrics", {
                 let metrics = metrics.clone();
                 web::get().to(move || std::future::ready(metrics.render()))
+            })
+            .configure(|config| {
+                if let Some(dashboard) = dashboard {
+                    config.service(dashboard);
+                }
             })
     })
     .receiver_defaults() // head, idle and connection limits

@@ -34,8 +34,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: a durable queue and idempotency
-    // keys in Redis or the database; unset: both in this process's memory, lost when it stops).
+    // WEBHOOK_SECRET, PORT, REDIS_URL, DATABASE_URL and DASHBOARD_TOKEN (set: a durable queue and
+    // idempotency keys in Redis or the database; unset: both in this process's memory, lost when it
+    // stops).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let (queue, guard) = (env.queue().await?, env.guard().await?);
 
@@ -46,12 +47,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(async move { queue.work(Arc::new(process), shutdown).await })
     });
 
+    let dashboard = env.dashboard(Some(queue.clone())).await?; // DASHBOARD_TOKEN set
     let acceptor = Acceptor::from_shared(queue, Some(guard));
     let verifier = env.verifier().await?;
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/webhooks", post_service(EnqueueWebhook::new(acceptor)))
         .route_layer(VerifyWebhookLayer::new(verifier))
         .route("/metrics", get(move || ready(metrics.render())));
+    if let Some(dashboard) = dashboard {
+        // The deliveries, the queue's depth and its dead letters, in a browser.
+        app = app.nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard));
+    }
 
     let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);

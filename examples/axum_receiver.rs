@@ -30,16 +30,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     example_env::init_logging(); // stderr; colour only on a terminal
     let metrics = example_env::install_metrics()?; // GET /metrics, for Prometheus
 
-    // WEBHOOK_SECRET, PORT, REDIS_URL and DATABASE_URL (set: events are remembered in Redis or
-    // in the database, shared by receivers; unset: in this process's memory).
+    // WEBHOOK_SECRET, PORT, REDIS_URL, DATABASE_URL and DASHBOARD_TOKEN (set: events are remembered
+    // in Redis or in the database, shared by receivers; unset: in this process's memory).
     let env = ExampleEnv::from_env_or_exit(); // exit 2: empty WEBHOOK_SECRET, bad PORT
     let guard = env.guard().await?;
     let verifier = env.verifier().await?;
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/webhooks", post(receive))
         .route_layer(IdempotencyLayer::new(guard)) // runs second: once per event
         .route_layer(VerifyWebhookLayer::new(verifier)) // runs first: authentic only
         .route("/metrics", get(move || ready(metrics.render())));
+    if let Some(dashboard) = env.dashboard(None).await? {
+        // DASHBOARD_TOKEN set: the deliveries, in a browser (the token as the password).
+        app = app.nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard));
+    }
 
     let listener = webhook_axum::bind((env.host, env.port)).await?;
     eprintln!("listening on http://{}/webhooks", listener.local_addr()?);

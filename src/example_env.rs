@@ -7,7 +7,7 @@
 //! use webhook_toolkit::example_env::ExampleEnv;
 //!
 //! let env = ExampleEnv::from_env()?; // warns on stderr when WEBHOOK_SECRET is unset
-//! let verifier = env.verifier()?;    // hmac-sha256, as in the sender documents
+//! let verifier = env.verifier().await?;  // hmac-sha256, as in the sender documents
 //! let guard = env.guard().await?;    // memory, Redis (REDIS_URL) or the inbox (DATABASE_URL)
 //! # let _ = (verifier, guard);
 //! # Ok(())
@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
 use tokio::sync::OnceCell;
+use webhook_dashboard::{Dashboard, DeliveryLog};
 use webhook_idempotency::{IdempotencyGuard, MemoryStore, RedisStore, StoreError};
 use webhook_inbox::{DEFAULT_REFUSAL_SAMPLES, Inbox, InboxError};
 use webhook_queue::{DEFAULT_QUEUE_NAME, MemoryQueue, Queue, QueueConfig, QueueError, RedisQueue};
@@ -39,6 +40,9 @@ use webhook_verify::{Scheme, Verifier};
 
 /// The secret used when `WEBHOOK_SECRET` is unset (a warning says so on stderr).
 pub const DEV_SECRET: &str = "dev-secret-do-not-use-in-production";
+
+/// How many deliveries the examples' dashboard keeps in memory.
+pub const DASHBOARD_LOG_LEN: usize = 1000;
 
 /// The port used when `PORT` is unset.
 pub const DEFAULT_PORT: u16 = 3000;
@@ -54,6 +58,8 @@ pub enum EnvError {
     BadPort(String),
     /// `HOST` is not an IP address.
     BadHost(String),
+    /// `DASHBOARD_TOKEN` is set but empty (or blank): anyone could log in.
+    EmptyDashboardToken,
 }
 
 impl std::fmt::Display for EnvError {
@@ -70,6 +76,9 @@ impl std::fmt::Display for EnvError {
             ),
             Self::BadPort(port) => write!(f, "PORT={port:?} is not a port number (0 to 65535)"),
             Self::BadHost(host) => write!(f, "HOST={host:?} is not an IP address"),
+            Self::EmptyDashboardToken => f.write_str(
+                "DASHBOARD_TOKEN is empty; set it to a long random string, or unset it to serve no dashboard",
+            ),
         }
     }
 }
@@ -119,6 +128,10 @@ pub struct ExampleEnv {
     /// The inbox, connected and migrated once, shared by [`guard`](Self::guard) and
     /// [`queue`](Self::queue).
     inbox: Arc<OnceCell<Inbox>>,
+    /// `DASHBOARD_TOKEN`: when set, the dashboard is served at `/_webhooks/` to requests that
+    /// carry it, and the verifier records each delivery into `log`.
+    dashboard_token: Option<String>,
+    log: DeliveryLog,
 }
 
 impl std::fmt::Debug for ExampleEnv {
@@ -129,13 +142,17 @@ impl std::fmt::Debug for ExampleEnv {
             .field("port", &self.port)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("database_url", &self.database_url.as_ref().map(|_| "[set]"))
+            .field(
+                "dashboard_token",
+                &self.dashboard_token.as_ref().map(|_| "[set]"),
+            )
             .finish_non_exhaustive()
     }
 }
 
 impl ExampleEnv {
-    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL` and `DATABASE_URL`. An empty
-    /// `WEBHOOK_SECRET` is an error; an unset one means [`DEV_SECRET`], with a warning on
+    /// Reads `WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL`, `DATABASE_URL` and
+    /// `DASHBOARD_TOKEN`. An empty `WEBHOOK_SECRET` or `DASHBOARD_TOKEN` is an error; an unset one means [`DEV_SECRET`], with a warning on
     /// stderr, and only on a loopback `HOST`.
     pub fn from_env() -> Result<Self, EnvError> {
         let host = match std::env::var("HOST") {
@@ -154,6 +171,11 @@ impl ExampleEnv {
                 DEV_SECRET.to_owned()
             }
         };
+        let dashboard_token = match std::env::var("DASHBOARD_TOKEN") {
+            Ok(token) if token.trim().is_empty() => return Err(EnvError::EmptyDashboardToken),
+            Ok(token) => Some(token),
+            Err(_) => None,
+        };
         let port = match std::env::var("PORT") {
             Ok(port) => port.parse().map_err(|_| EnvError::BadPort(port))?,
             Err(_) => DEFAULT_PORT,
@@ -165,6 +187,8 @@ impl ExampleEnv {
             redis_url: std::env::var("REDIS_URL").ok(),
             database_url: std::env::var("DATABASE_URL").ok(),
             inbox: Arc::default(),
+            dashboard_token,
+            log: DeliveryLog::new(DASHBOARD_LOG_LEN),
         })
     }
 
@@ -191,7 +215,40 @@ impl ExampleEnv {
         if let Some(inbox) = self.inbox().await? {
             builder = builder.recorder(inbox.refusal_log(DEFAULT_REFUSAL_SAMPLES));
         }
+        if self.dashboard_token.is_some() {
+            builder = builder.recorder(self.log.clone());
+        }
         Ok(builder.build()?)
+    }
+
+    /// The dashboard (`webhook-dashboard`) when `DASHBOARD_TOKEN` is set: the deliveries the
+    /// [`verifier`](Self::verifier) recorded, `queue`'s depth and dead letters when given, and
+    /// the inbox's kept deliveries with `DATABASE_URL`. The examples mount it at `/_webhooks/`.
+    ///
+    /// ```no_run
+    /// # async fn demo(env: webhook_toolkit::example_env::ExampleEnv) -> Result<(), webhook_inbox::InboxError> {
+    /// if let Some(dashboard) = env.dashboard(None).await? {
+    ///     # let _ = dashboard;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn dashboard(
+        &self,
+        queue: Option<Arc<dyn Queue>>,
+    ) -> Result<Option<Dashboard>, InboxError> {
+        let Some(token) = &self.dashboard_token else {
+            return Ok(None);
+        };
+        let Ok(mut dashboard) = Dashboard::new(self.log.clone(), token.as_str()) else {
+            return Ok(None); // unreachable: `from_env` refuses an empty token
+        };
+        if let Some(queue) = queue {
+            dashboard = dashboard.queue(queue);
+        }
+        if let Some(inbox) = self.inbox().await? {
+            dashboard = dashboard.inbox(inbox.clone());
+        }
+        Ok(Some(dashboard))
     }
 
     /// One process: remember events in memory. Several: share them in Redis, `REDIS_URL`

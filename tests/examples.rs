@@ -137,3 +137,66 @@ async fn one_event_sent_to_both_examples_sharing_redis_is_processed_once_in_tota
         examples[1].lines()
     );
 }
+
+/// `DASHBOARD_TOKEN` set: each example serves the dashboard at `/_webhooks/`, `401` without the
+/// token, and with it shows what the example answered (and its queue, for the queued ones).
+#[tokio::test]
+async fn every_example_serves_the_dashboard_with_dashboard_token() {
+    const TOKEN: &str = "example-dashboard-token";
+    let client = client();
+    for name in [
+        "axum_receiver",
+        "actix_receiver",
+        "axum_queue_receiver",
+        "actix_queue_receiver",
+    ] {
+        let example = ExampleProcess::start(name, &[("DASHBOARD_TOKEN", TOKEN)]);
+        let body = event(&format!("evt_dashboard_{name}"), "user.created");
+        let answer = post(&client, example.url(), &sign(&body), &body).await;
+        assert!(answer.status < 300, "{name}: {answer:?}");
+        let forged = [(
+            "x-webhook-signature".to_owned(),
+            format!("sha256={}", "0".repeat(64)),
+        )];
+        assert_eq!(
+            post(&client, example.url(), &forged, &body).await.status,
+            401
+        );
+        let page = example.url().replace("/webhooks", "/_webhooks/");
+        let anonymous = client.get(&page).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401, "{name}");
+        let shown = client
+            .get(&page)
+            .basic_auth("me", Some(TOKEN))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shown.status(), 200, "{name}");
+        let html = shown.text().await.unwrap();
+        assert!(
+            html.contains("<li id=accepted>1 accepted"),
+            "{name}: {html}"
+        );
+        assert!(html.contains("<li id=refused>1 refused"), "{name}: {html}");
+        assert_eq!(
+            html.contains("<li id=pending>"),
+            name.contains("queue"),
+            "{name}: {html}"
+        );
+    }
+}
+
+/// Without `DASHBOARD_TOKEN` there is no dashboard; an empty one stops the example (exit 2).
+#[tokio::test]
+async fn no_dashboard_without_dashboard_token_and_an_empty_one_is_refused() {
+    let example = ExampleProcess::start("axum_receiver", &[]);
+    let page = example.url().replace("/webhooks", "/_webhooks/");
+    assert_eq!(client().get(&page).send().await.unwrap().status(), 404);
+    let status = std::process::Command::new(example_path("actix_receiver"))
+        .env("DASHBOARD_TOKEN", " ")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&status.stderr).contains("DASHBOARD_TOKEN is empty"));
+}

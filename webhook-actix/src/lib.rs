@@ -12,6 +12,8 @@
 
 mod behind_verify;
 mod body;
+#[cfg(feature = "dashboard")]
+pub mod dashboard;
 mod extract;
 mod headers;
 pub mod idempotency;

@@ -1,4 +1,4 @@
-//! The delivery log: a ring buffer of the last N deliveries, and the [`Source`] trait pages read.
+//! The delivery log: a ring buffer of the last N deliveries, the dashboard's embedded source.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,22 +13,6 @@ pub struct Entry {
     pub id: u64,
     /// What the receiver saw and answered.
     pub delivery: Delivery,
-}
-
-/// Where the dashboard's pages read deliveries from: the in-process [`DeliveryLog`] by default;
-/// another store (an SQL inbox) implements the same two calls.
-///
-/// ```
-/// use webhook_dashboard::{DeliveryLog, Source};
-/// let log = DeliveryLog::new(10);
-/// assert!(log.latest(50).is_empty());
-/// assert!(log.get(1).is_none());
-/// ```
-pub trait Source: Send + Sync + 'static {
-    /// The latest `limit` entries, newest first.
-    fn latest(&self, limit: usize) -> Vec<Entry>;
-    /// One entry by id, if still kept.
-    fn get(&self, id: u64) -> Option<Entry>;
 }
 
 /// A bounded, shared log of the last `capacity` deliveries: give a clone to
@@ -98,8 +82,14 @@ impl DeliveryRecorder for DeliveryLog {
     }
 }
 
-impl Source for DeliveryLog {
-    fn latest(&self, limit: usize) -> Vec<Entry> {
+impl DeliveryLog {
+    /// The latest `limit` entries, newest first.
+    ///
+    /// ```
+    /// let log = webhook_dashboard::DeliveryLog::new(10);
+    /// assert!(log.latest(50).is_empty());
+    /// ```
+    pub fn latest(&self, limit: usize) -> Vec<Entry> {
         self.ring()
             .entries
             .iter()
@@ -109,7 +99,12 @@ impl Source for DeliveryLog {
             .collect()
     }
 
-    fn get(&self, id: u64) -> Option<Entry> {
+    /// One entry by id, if still kept.
+    ///
+    /// ```
+    /// assert!(webhook_dashboard::DeliveryLog::new(10).get(1).is_none());
+    /// ```
+    pub fn get(&self, id: u64) -> Option<Entry> {
         let ring = self.ring();
         let first = ring.entries.front()?.id;
         let index = usize::try_from(id.checked_sub(first)?).ok()?;

@@ -90,6 +90,24 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order of the metrics table.
+    ///
+    /// ```
+    /// use webhook_verify::metrics::Outcome;
+    /// assert_eq!(Outcome::ALL.len(), 8);
+    /// assert_eq!(Outcome::ALL[0], Outcome::Accepted);
+    /// ```
+    pub const ALL: [Outcome; 8] = [
+        Self::Accepted,
+        Self::Refused,
+        Self::Duplicate,
+        Self::InFlight,
+        Self::Conflict,
+        Self::Unavailable,
+        Self::Handshake,
+        Self::Failed,
+    ];
+
     /// The label value.
     ///
     /// ```
