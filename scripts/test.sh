@@ -56,6 +56,4 @@ cargo test -p webhook-idempotency -p webhook-queue --features tls
 cargo test -p webhook-verify --features fetch --test fetch
 cargo test -p webhook-axum --features fetch --test fetch
 cargo test -p webhook-actix --features fetch --test fetch
-# The delivery dashboard (optional `dashboard` feature of webhook-axum) on a real server.
-cargo test -p webhook-axum --features dashboard --test dashboard
 cargo test --workspace --doc
