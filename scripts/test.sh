@@ -43,6 +43,16 @@ if [ "$(psql "${PG_URL_HOST[@]}" -d postgres -Atc "select 1 from pg_database whe
   psql "${PG_URL_HOST[@]}" -d postgres -c 'create database test'
 fi
 
+# Browser tests (tests/browser.rs) drive Debian's Chromium through chromedriver: install both
+# when missing. The test fails loudly, never skips, when they are absent.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "chromium / chromedriver not found: installing them from Debian's packages"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+chromium --version
+
 # The fuzz crate (outside the workspace) must build from its committed lock file as it is.
 cargo metadata --manifest-path fuzz/Cargo.toml --locked --format-version 1 >/dev/null
 

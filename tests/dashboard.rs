@@ -6,20 +6,18 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::web;
 use axum::Router;
 
 use support::*;
-use tokio_util::sync::CancellationToken;
 use webhook_dashboard::{Dashboard, DeliveryLog, FORM_LIMIT};
 use webhook_idempotency::{IdempotencyGuard, MemoryStore};
-use webhook_queue::{Delivery, Job, MemoryQueue, Queue, QueueConfig, Verification};
+use webhook_queue::Queue;
 
 const TOKEN: &str = "dashboard-token-123";
 
-/// A verifier recording into `log`, and a queue holding one dead letter.
+/// A verifier recording into `log`, and a queue holding one dead letter (its worker stopped).
 async fn parts() -> (webhook_verify::Verifier, Dashboard, Arc<dyn Queue>) {
     let log = DeliveryLog::new(100);
     let verifier = webhook_verify::Verifier::builder(webhook_verify::Scheme::hmac_sha256())
@@ -27,35 +25,13 @@ async fn parts() -> (webhook_verify::Verifier, Dashboard, Arc<dyn Queue>) {
         .recorder(log.clone())
         .build()
         .unwrap();
-    let config = QueueConfig::default().max_attempts(1);
-    let queue: Arc<dyn Queue> = Arc::new(MemoryQueue::new("orders", config));
-    let body = event("evt_dead", "order.failed");
-    let delivery = Delivery::new(
-        body,
-        Verification::new("hmac-sha256").webhook_id("evt_dead"),
-    );
-    queue.enqueue(&delivery).await.unwrap();
-    let stop = CancellationToken::new();
-    let failing = |_: Job| async { Err(std::io::Error::other("the handler failed <b>")) };
-    let worker = {
-        let (queue, stop) = (queue.clone(), stop.clone());
-        tokio::spawn(async move { queue.work(Arc::new(failing), stop).await })
-    };
-    for _ in 0..200 {
-        if queue.counts().await.unwrap().dead == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    stop.cancel();
-    worker.await.unwrap().unwrap();
-    assert_eq!(
-        queue.counts().await.unwrap().dead,
-        1,
-        "no dead letter to show"
-    );
-    let dashboard = Dashboard::new(log, TOKEN).unwrap().queue(queue.clone());
-    (verifier, dashboard, queue)
+    let dead = DeadLetterQueue::start().await;
+    dead.stop.cancel();
+    dead.worker.await.unwrap().unwrap();
+    let dashboard = Dashboard::new(log, TOKEN)
+        .unwrap()
+        .queue(dead.queue.clone());
+    (verifier, dashboard, dead.queue)
 }
 
 /// The axum receiver: `/webhooks`, the dashboard under `/_webhooks`; its base URL.

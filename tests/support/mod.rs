@@ -26,6 +26,8 @@ pub use webhook_testkit::RedisServer;
 
 mod database;
 pub use database::TestDatabase;
+mod dashboard;
+pub use dashboard::DeadLetterQueue;
 
 /// The secret every receiver here verifies with.
 pub const SECRET: &str = "e2e-webhook-secret";

@@ -58,7 +58,7 @@ pub struct Answer {
 
 impl Answer {
     /// An HTML page, with the headers that keep a page of attacker-controlled text inert: no
-    /// script, no sniffing, no caching, no referrer.
+    /// script, no sniffing, no caching, no framing, no referrer to another site.
     pub(crate) fn html(status: u16, body: String) -> Self {
         Self {
             status,
@@ -70,7 +70,9 @@ impl Answer {
                     "content-security-policy",
                     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
                 ),
-                ("referrer-policy", "no-referrer"),
+                // Not `no-referrer`: with it a browser sends `Origin: null` with a form POST, and the
+                // replay could not tell its own page from another site.
+                ("referrer-policy", "same-origin"),
                 ("x-frame-options", "DENY"),
             ],
             body,
