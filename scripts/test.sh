@@ -66,4 +66,6 @@ cargo test -p webhook-idempotency -p webhook-queue --features tls
 cargo test -p webhook-verify --features fetch --test fetch
 cargo test -p webhook-axum --features fetch --test fetch
 cargo test -p webhook-actix --features fetch --test fetch
+# `webhook listen --confirm-subscriptions` (the CLI's `rustls` feature) against the same server.
+cargo test -p webhook-cli --features rustls --test listen
 cargo test --workspace --doc

@@ -401,3 +401,151 @@ fn a_discord_ping_gets_a_pong() {
     assert_eq!(listener.next_line(), "handshake discord 200");
     assert_eq!(listener.wait(), 0);
 }
+
+const SNS_TOPIC: &str = webhook_testkit::SNS_TOPIC;
+
+/// `webhook listen --scheme sns` with the test certificate and `extra` options.
+fn sns_listener(extra: &[&str]) -> Listener {
+    let cert = body_file(
+        "sns-cert.pem",
+        webhook_verify::TEST_CERTIFICATE_PEM.as_bytes(),
+    );
+    let mut args = vec![
+        "--scheme",
+        "sns",
+        "--secret",
+        SNS_TOPIC,
+        "--cert-file",
+        cert.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Listener::start(&args)
+}
+
+/// `webhook send` of an authentic SNS `SubscriptionConfirmation` whose `SubscribeURL` is `url`.
+fn send_confirmation(listener: &Listener, name: &str, url: &str) -> (i32, String) {
+    let body =
+        format!(r#"{{"Type":"SubscriptionConfirmation","Token":"t0ken","SubscribeURL":"{url}"}}"#);
+    let body = body_file(name, body.as_bytes());
+    let args = [
+        "--scheme",
+        "sns",
+        "--secret",
+        SNS_TOPIC,
+        "--body-file",
+        body.to_str().unwrap(),
+    ];
+    send(&format!("{}sns", listener.url), &args)
+}
+
+const CONFIRMATION_ANSWER: &str = "200 OK\n{\"received\":\"SubscriptionConfirmation\"}\n";
+
+#[test]
+fn without_the_flag_an_sns_subscription_is_answered_and_awaits_confirmation() {
+    let listener = sns_listener(&["--count", "1"]);
+    let url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t0ken";
+    let (code, answer) = send_confirmation(&listener, "await", url);
+    assert_eq!((code, answer.as_str()), (0, CONFIRMATION_ANSWER));
+    let line = listener.next_line();
+    assert!(
+        line.starts_with("subscription awaits confirmation: give --confirm-subscriptions"),
+        "{line}"
+    );
+    assert_eq!(listener.next_line(), "handshake sns 200");
+    assert_eq!(listener.wait(), 0);
+}
+
+#[test]
+fn confirm_subscriptions_is_for_sns_only() {
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook"))
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--secret",
+            "s",
+            "--confirm-subscriptions",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("give --scheme sns"), "{stderr}");
+}
+
+/// Without the `rustls` feature there is no HTTPS client: the flag is known, and refused.
+#[cfg(not(feature = "rustls"))]
+#[test]
+fn confirm_subscriptions_needs_the_rustls_feature() {
+    let cert = body_file(
+        "sns-cert-2.pem",
+        webhook_verify::TEST_CERTIFICATE_PEM.as_bytes(),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_webhook"))
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--scheme",
+            "sns",
+            "--confirm-subscriptions",
+        ])
+        .arg("--cert-file")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features rustls"), "{stderr}");
+}
+
+/// With the flag, against the test provider server (its CA trusted, the SNS host and
+/// `evil.example` resolved to it): the SNS `SubscribeURL` is fetched once, the foreign one never.
+#[cfg(feature = "rustls")]
+#[test]
+fn with_the_flag_only_an_sns_host_s_subscribe_url_is_fetched() {
+    use webhook_testkit::{CONFIRM_PATH, PROVIDER_CA_PEM, PROVIDER_HOSTS, ProviderServer};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(ProviderServer::start());
+    let ca = body_file("provider-ca.pem", PROVIDER_CA_PEM.as_bytes());
+    let sns = format!("{}={}", PROVIDER_HOSTS[0], server.addr());
+    let evil = format!("evil.example={}", server.addr());
+    let listener = sns_listener(&[
+        "--confirm-subscriptions",
+        "--tls-root-file",
+        ca.to_str().unwrap(),
+        "--resolve",
+        &sns,
+        "--resolve",
+        &evil,
+        "--count",
+        "2",
+    ]);
+
+    let url = format!(
+        "https://{}{CONFIRM_PATH}&TopicArn={SNS_TOPIC}&Token=t0ken",
+        PROVIDER_HOSTS[0]
+    );
+    let (code, answer) = send_confirmation(&listener, "confirm", &url);
+    assert_eq!((code, answer.as_str()), (0, CONFIRMATION_ANSWER));
+    assert_eq!(listener.next_line(), "subscription confirmed");
+    assert_eq!(listener.next_line(), "handshake sns 200");
+    assert_eq!(server.requests_for(CONFIRM_PATH), 1, "{:?}", server.paths());
+    assert_eq!(server.paths(), [&url[url.find(CONFIRM_PATH).unwrap()..]]);
+
+    // Authentic, but off the SNS hosts: refused before any connection. The library answers the
+    // confirmation 200 all the same (it is authentic), and nothing is confirmed.
+    let (code, answer) = send_confirmation(
+        &listener,
+        "evil",
+        "https://evil.example/?Action=ConfirmSubscription&Token=t0ken",
+    );
+    assert_eq!((code, answer.as_str()), (0, CONFIRMATION_ANSWER));
+    assert_eq!(listener.next_line(), "handshake sns 200");
+    assert_eq!(server.requests(), 1, "{:?}", server.paths());
+    assert_eq!(listener.wait(), 0);
+}

@@ -51,7 +51,10 @@ const TEST_KEY_PEM: &str = include_str!("certificate/test-key.pem");
 /// ```
 #[derive(Clone)]
 pub struct Certificate {
-    key: PublicKey,
+    /// The public key's PKCS#1 v1.5 verifiers, built once (not per verify: each holds a copy of the key
+    /// and its digest prefix).
+    sha1: rsa::pkcs1v15::VerifyingKey<sha1::Sha1>,
+    sha256: rsa::pkcs1v15::VerifyingKey<sha2::Sha256>,
 }
 
 impl Certificate {
@@ -84,7 +87,10 @@ impl Certificate {
             .map_err(|_| invalid("its public key does not encode"))?;
         let key = PublicKey::from_public_key_der(&spki)
             .map_err(|_| invalid("its public key is not an RSA key"))?;
-        Ok(Self { key })
+        Ok(Self {
+            sha1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
+            sha256: rsa::pkcs1v15::VerifyingKey::new(key),
+        })
     }
 }
 
@@ -215,15 +221,19 @@ pub(crate) enum RsaDigest {
 impl Certificate {
     /// `true` when `signature` is this certificate's key's PKCS#1 v1.5 signature of `message`.
     pub(crate) fn verifies(&self, digest: RsaDigest, message: &[u8], signature: &[u8]) -> bool {
-        use rsa::pkcs1v15::{Signature, VerifyingKey};
-        use rsa::signature::Verifier as _;
+        use rsa::pkcs1v15::Signature;
+        use rsa::signature::DigestVerifier as _;
         let Ok(signature) = Signature::try_from(signature) else {
             return false;
         };
-        let key = self.key.clone();
+        // `verify_digest`, not `Verifier::verify`, which copies the digest prefix per call.
+        let hash = |d: &mut dyn sha2::digest::Update| {
+            d.update(message);
+            Ok(())
+        };
         match digest {
-            RsaDigest::Sha1 => VerifyingKey::<sha1::Sha1>::new(key).verify(message, &signature),
-            RsaDigest::Sha256 => VerifyingKey::<sha2::Sha256>::new(key).verify(message, &signature),
+            RsaDigest::Sha1 => self.sha1.verify_digest(|d| hash(d), &signature),
+            RsaDigest::Sha256 => self.sha256.verify_digest(|d| hash(d), &signature),
         }
         .is_ok()
     }
@@ -267,7 +277,7 @@ mod tests {
     fn the_test_certificate_and_key_belong_together() {
         let cert = Certificate::from_pem(TEST_CERTIFICATE_PEM).unwrap();
         let key = test_signing_key().unwrap();
-        assert_eq!(cert.key, key.to_public_key());
+        assert_eq!(cert.sha256.as_ref(), &key.to_public_key());
         for digest in [RsaDigest::Sha1, RsaDigest::Sha256] {
             let signature = test_sign(digest, b"message").unwrap();
             assert!(cert.verifies(digest, b"message", &signature));
@@ -285,8 +295,11 @@ mod tests {
         let chain = format!("# leaf\n{TEST_CERTIFICATE_PEM}{other}");
         let first = Certificate::from_pem(&chain).unwrap();
         assert_eq!(
-            first.key,
-            Certificate::from_pem(TEST_CERTIFICATE_PEM).unwrap().key
+            first.sha256.as_ref(),
+            Certificate::from_pem(TEST_CERTIFICATE_PEM)
+                .unwrap()
+                .sha256
+                .as_ref()
         );
         for bad in [
             "",

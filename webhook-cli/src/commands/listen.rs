@@ -2,9 +2,12 @@
 //! `webhook-axum`'s [`Webhook`] extractor, prints one line per delivery, and answers as the
 //! adapters do (200, or the refusal's 401 / 413 / 400 with `{"error": "..."}`). The providers'
 //! endpoint checks ([`webhook_verify::handshake`]: Slack, Zoom, Twitch, and the `GET`
-//! challenges of Dropbox and Meta) are answered as the adapters answer them.
+//! challenges of Dropbox and Meta) are answered as the adapters answer them. With
+//! `--confirm-subscriptions` (the `rustls` feature), an authentic SNS `SubscriptionConfirmation`
+//! is confirmed by the library's certificate fetcher ([`webhook_verify::fetch`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -52,6 +55,33 @@ pub struct ListenArgs {
     /// Stop after this many deliveries (valid or not) [default: run until Ctrl-C]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
+    /// Confirm Amazon SNS subscriptions (`--scheme sns`; needs the `rustls` feature): only an
+    /// authentic SubscriptionConfirmation is confirmed, only by one GET of its SubscribeURL, and
+    /// only when that URL is https on an SNS host `sns.<region>.amazonaws.com` (any other is
+    /// refused before any connection); prints `subscription confirmed` or `subscription not
+    /// confirmed: <reason>`. Without it a SubscriptionConfirmation is answered 200 and printed
+    /// as awaiting confirmation
+    #[arg(long)]
+    confirm_subscriptions: bool,
+    /// Trust only this CA (PEM) for the HTTPS requests of `--confirm-subscriptions`, instead of
+    /// the built-in Mozilla roots: for tests against a local server
+    #[arg(
+        long,
+        value_name = "PEM",
+        hide = true,
+        requires = "confirm_subscriptions"
+    )]
+    tls_root_file: Option<PathBuf>,
+    /// Connect to ADDR for HOST (`HOST=ADDR`, repeatable) in the HTTPS requests of
+    /// `--confirm-subscriptions` (the host rule and TLS name check still apply to HOST): for
+    /// tests against a local server
+    #[arg(
+        long,
+        value_name = "HOST=ADDR",
+        hide = true,
+        requires = "confirm_subscriptions"
+    )]
+    resolve: Vec<String>,
 }
 
 /// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
@@ -61,18 +91,101 @@ pub fn run(args: ListenArgs) -> Result<(), CliError> {
     let secrets = args
         .secrets
         .resolve_for(args.scheme.scheme.requires_secret())?;
+    let confirm = args.confirm_subscriptions;
+    if confirm && args.scheme.scheme.name() != "sns" {
+        return Err(CliError::usage(
+            "--confirm-subscriptions confirms Amazon SNS subscriptions: give --scheme sns",
+        ));
+    }
     let mut builder = Verifier::builder(args.scheme.scheme)
         .secrets(secrets)
-        .body_limit(args.body_limit);
-    if let Some(certificate) = certificate {
-        builder = builder.certificates(certificate);
+        .body_limit(args.body_limit)
+        .confirm_subscriptions(confirm);
+    match (certificate, confirm) {
+        (Some(certificate), true) => {
+            builder =
+                builder.certificates(confirming(certificate, &args.tls_root_file, &args.resolve)?);
+        }
+        (Some(certificate), false) => builder = builder.certificates(certificate),
+        (None, _) => {}
     }
     if let Some(token) = args.verify_token {
         builder = builder.verify_token(token);
     }
     let builder = args.tolerance.apply(builder);
     let addr = SocketAddr::new(args.bind, args.port);
-    crate::runtime::block_on(serve(builder, addr, args.count, args.public_url))
+    crate::runtime::block_on(serve(builder, addr, args.count, args.public_url, confirm))
+}
+
+/// The certificate source of `--confirm-subscriptions`: the `--cert-file` certificate for
+/// verifying, and the library's certificate fetcher for the confirming `GET`.
+#[cfg(feature = "rustls")]
+fn confirming(
+    given: webhook_verify::GivenCertificate,
+    root: &Option<PathBuf>,
+    resolve: &[String],
+) -> Result<Confirming, CliError> {
+    use webhook_verify::fetch::CertificateFetcher;
+    let mut fetcher = CertificateFetcher::builder(webhook_verify::Scheme::sns());
+    if let Some(path) = root {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            CliError::usage(format!(
+                "cannot read --tls-root-file {}: {e}",
+                path.display()
+            ))
+        })?;
+        fetcher = fetcher.root_certificate(&pem);
+    }
+    for pair in resolve {
+        let parsed = pair
+            .split_once('=')
+            .and_then(|(host, addr)| Some((host, addr.parse::<SocketAddr>().ok()?)));
+        let Some((host, addr)) = parsed else {
+            return Err(CliError::usage(format!(
+                "--resolve {pair}: expected HOST=IP:PORT"
+            )));
+        };
+        fetcher = fetcher.resolve(host, addr);
+    }
+    let fetcher = fetcher.build().map_err(CliError::config)?;
+    Ok(Confirming { given, fetcher })
+}
+
+/// Without the `rustls` feature there is no HTTPS client to confirm with.
+#[cfg(not(feature = "rustls"))]
+fn confirming(
+    _given: webhook_verify::GivenCertificate,
+    _root: &Option<PathBuf>,
+    _resolve: &[String],
+) -> Result<webhook_verify::GivenCertificate, CliError> {
+    Err(CliError::usage(
+        "--confirm-subscriptions needs webhook built with `--features rustls` (an HTTPS client)",
+    ))
+}
+
+/// Verifies with the given certificate; confirms through the fetcher, printing the outcome.
+#[cfg(feature = "rustls")]
+struct Confirming {
+    given: webhook_verify::GivenCertificate,
+    fetcher: webhook_verify::fetch::CertificateFetcher,
+}
+
+#[cfg(feature = "rustls")]
+impl webhook_verify::CertificateSource for Confirming {
+    fn certificate(&self, url: &str) -> Option<std::sync::Arc<webhook_verify::Certificate>> {
+        webhook_verify::CertificateSource::certificate(&self.given, url)
+    }
+
+    fn confirm_subscription<'a>(&'a self, url: &'a str) -> Option<webhook_verify::Prefetch<'a>> {
+        Some(Box::pin(async move {
+            // Never the URL: it holds the subscription's token.
+            let line = match self.fetcher.confirm(url).await {
+                Ok(()) => "subscription confirmed\n".to_owned(),
+                Err(err) => format!("subscription not confirmed: {err}\n"),
+            };
+            let _ = output::stdout(line.as_bytes());
+        }))
+    }
 }
 
 async fn serve(
@@ -80,6 +193,7 @@ async fn serve(
     addr: SocketAddr,
     count: Option<u64>,
     public_url: Option<String>,
+    confirm: bool,
 ) -> Result<(), CliError> {
     let listener = webhook_axum::bind(addr)
         .await
@@ -99,7 +213,7 @@ async fn serve(
     let receive = move |method: Method, delivery: Result<Webhook<Bytes>, WebhookRejection>| {
         let (done, seen) = (done.clone(), seen.clone());
         async move {
-            let answer = answer(&method, delivery);
+            let answer = answer(&method, delivery, confirm);
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if count.is_some_and(|count| n >= count) {
                 let _ = done.try_send(());
@@ -125,8 +239,13 @@ async fn serve(
 }
 
 /// Prints the delivery's line (`valid ...`, `invalid <reason>`, or `handshake <scheme> <status>`
-/// for an endpoint check) and gives the answer.
-fn answer(method: &Method, delivery: Result<Webhook<Bytes>, WebhookRejection>) -> Response {
+/// for an endpoint check, after `subscription awaits confirmation ...` for an SNS
+/// subscription left unconfirmed) and gives the answer.
+fn answer(
+    method: &Method,
+    delivery: Result<Webhook<Bytes>, WebhookRejection>,
+    confirm: bool,
+) -> Response {
     let (line, response) = match delivery {
         // A GET is routed for the endpoint checks only, never taken as a delivery.
         Ok(_) if method == Method::GET => (
@@ -145,7 +264,19 @@ fn answer(method: &Method, delivery: Result<Webhook<Bytes>, WebhookRejection>) -
         Err(rejection) => {
             let line = match (rejection.handshake(), rejection.rejection()) {
                 (Some(handshake), _) => {
-                    format!("handshake {} {}\n", handshake.scheme, handshake.status)
+                    let awaiting = !confirm
+                        && handshake.scheme == "sns"
+                        && handshake.body == r#"{"received":"SubscriptionConfirmation"}"#;
+                    let note = if awaiting {
+                        "subscription awaits confirmation: give --confirm-subscriptions, or \
+                         visit the message's SubscribeURL\n"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{note}handshake {} {}\n",
+                        handshake.scheme, handshake.status
+                    )
                 }
                 (None, Some(refused)) => format!("invalid {}\n", refused.message()),
                 (None, None) => format!("invalid {}\n", rejection.status()),

@@ -1,36 +1,24 @@
-//! Arbitrary header names, values and bodies through every scheme's `verify`, via each
-//! `HeaderSource` implementation. Nothing may panic; the implementations must agree; an error
-//! never shows a secret.
-//!
-//! Besides raw bytes, the inputs are built to reach the parsers behind the signatures: JSON
-//! bodies (Mailgun's `signature` object, Linear's `webhookTimestamp`), form-encoded bodies and
-//! URLs with ports, queries and `bodySHA256` (Twilio), percent-encoded URLs (HubSpot), and
-//! Standard Webhooks signature lists of any versions and encodings. A signed delivery is
-//! verified with the body its signer returned (Mailgun and Linear write into it), then maybe
-//! tampered with.
-//!
-//! The key-pair and certificate schemes too: `discord` (ed25519) and `sendgrid` (P-256) with
-//! their own key pairs, `paypal` and `sns` with the test certificate given; JSON bodies built of
-//! SNS's keys and values reach its canonical string, and `receive` runs every handshake rule
-//! (Discord's PING, SNS's confirmations). Certificate parsing (`Certificate::from_pem`,
-//! `from_der`) takes arbitrary text, arbitrary DER, and the test certificate with a bit flipped.
-//!
-//! Run: `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run verify -- -max_total_time=60`
-#![no_main]
+//! What both fuzz targets share: the structured inputs (header edits, JSON, form and URL
+//! builders, Standard Webhooks signature lists, certificate inputs) and [`run`], which signs or
+//! builds a delivery, verifies it through every `HeaderSource` implementation and `receive`, and
+//! checks that they agree and that no error shows a secret. Included by `verify_hmac.rs` and
+//! `verify_keys.rs` with `#[path = "common.rs"] mod common;`.
+
+// Each target uses part of it.
+#![allow(dead_code)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
-use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use webhook_verify::{
-    Certificate, Encoding, FixedClock, GivenCertificate, HeaderSource, HmacSha256, PublicUrl,
-    Rejection, Request, Scheme, Signer, TEST_CERTIFICATE_PEM, Verifier,
+    Certificate, FixedClock, GivenCertificate, HeaderSource, PublicUrl, Rejection, Request,
+    Scheme, Signer, TEST_CERTIFICATE_PEM, Verifier,
 };
 
 /// Every header name a built-in scheme reads, plus near misses.
-const NAMES: [&str; 45] = [
+pub const NAMES: [&str; 45] = [
     "X-Signature-Ed25519",
     "X-Signature-Timestamp",
     "X-Twilio-Email-Event-Webhook-Signature",
@@ -79,27 +67,27 @@ const NAMES: [&str; 45] = [
 ];
 
 /// The secret that signs in "signed" mode; no error message may contain it.
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const WHSK: &str = "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
-const WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const WHSK: &str = "whsk_nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+pub const WHPK: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 /// Discord: RFC 8032 test key 1 (seed and public key), and its public key.
-const DISCORD_PRIVATE: &str = concat!(
+pub const DISCORD_PRIVATE: &str = concat!(
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 );
-const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+pub const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 /// SendGrid: a P-256 key pair (PKCS#8 and SubjectPublicKeyInfo, base64 DER).
-const SENDGRID_PRIVATE: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oYiYKfMYuHwzD0QW/TocNDaNQCzVz7W4hPH6UbFsXKhRANCAARnxu9SFS3Q3lSOzwOGM6TluRQehoNsMd47tsnU1Ocd/2cfoA8JxFhDQtEU5Mv2hr8S7R+BpReCZi80M/hAcsRZ";
-const SENDGRID_PUBLIC: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ8bvUhUt0N5Ujs8DhjOk5bkUHoaDbDHeO7bJ1NTnHf9nH6APCcRYQ0LRFOTL9oa/Eu0fgaUXgmYvNDP4QHLEWQ==";
+pub const SENDGRID_PRIVATE: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5oYiYKfMYuHwzD0QW/TocNDaNQCzVz7W4hPH6UbFsXKhRANCAARnxu9SFS3Q3lSOzwOGM6TluRQehoNsMd47tsnU1Ocd/2cfoA8JxFhDQtEU5Mv2hr8S7R+BpReCZi80M/hAcsRZ";
+pub const SENDGRID_PUBLIC: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZ8bvUhUt0N5Ujs8DhjOk5bkUHoaDbDHeO7bJ1NTnHf9nH6APCcRYQ0LRFOTL9oa/Eu0fgaUXgmYvNDP4QHLEWQ==";
 
 #[derive(Arbitrary, Debug)]
-enum Name<'a> {
+pub enum Name<'a> {
     Known(u8),
     Raw(&'a str),
 }
 
 #[derive(Arbitrary, Debug)]
-enum Edit<'a> {
+pub enum Edit<'a> {
     /// Adds a header.
     Add(Name<'a>, &'a [u8]),
     /// Replaces the value of the n-th header.
@@ -121,7 +109,7 @@ enum Edit<'a> {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Version<'a> {
+pub enum Version<'a> {
     V1,
     V1a,
     V2,
@@ -132,7 +120,7 @@ enum Version<'a> {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Payload<'a> {
+pub enum Payload<'a> {
     /// Base64 of these bytes (32 for v1 and 64 for v1a have the right length).
     Base64(&'a [u8]),
     /// Base64 of 32 or 64 given bytes.
@@ -143,7 +131,7 @@ enum Payload<'a> {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Separator {
+pub enum Separator {
     Space,
     Spaces,
     Comma,
@@ -152,12 +140,12 @@ enum Separator {
 
 /// A JSON key: one a scheme reads, or any.
 #[derive(Arbitrary, Debug)]
-enum Key<'a> {
+pub enum Key<'a> {
     Known(u8),
     Raw(&'a str),
 }
 
-const JSON_KEYS: [&str; 19] = [
+pub const JSON_KEYS: [&str; 19] = [
     "signature",
     "timestamp",
     "token",
@@ -181,7 +169,7 @@ const JSON_KEYS: [&str; 19] = [
 ];
 
 /// String values the schemes give meaning to (SNS's types, versions, URLs and times).
-const JSON_VALUES: [&str; 12] = [
+pub const JSON_VALUES: [&str; 12] = [
     "Notification",
     "SubscriptionConfirmation",
     "UnsubscribeConfirmation",
@@ -207,7 +195,7 @@ impl Key<'_> {
 
 /// A JSON scalar.
 #[derive(Arbitrary, Debug)]
-enum Leaf<'a> {
+pub enum Leaf<'a> {
     Null,
     Bool(bool),
     Int(i64),
@@ -238,7 +226,7 @@ impl Leaf<'_> {
 /// A JSON value two levels deep: enough for `{"signature": {...}, "event-data": {...}}`
 /// (and bounded, so that neither building nor dropping it recurses).
 #[derive(Arbitrary, Debug)]
-enum Inner<'a> {
+pub enum Inner<'a> {
     Leaf(Leaf<'a>),
     Array(Vec<Leaf<'a>>),
     Object(Vec<(Key<'a>, Leaf<'a>)>),
@@ -257,7 +245,7 @@ impl Inner<'_> {
 }
 
 #[derive(Arbitrary, Debug)]
-enum Body<'a> {
+pub enum Body<'a> {
     Raw(&'a [u8]),
     /// A JSON value (Mailgun's and Linear's bodies are JSON objects).
     Json(Leaf<'a>),
@@ -286,7 +274,7 @@ impl Body<'_> {
 
 /// The request's URL: any text, or one built of parts.
 #[derive(Arbitrary, Debug)]
-enum Url<'a> {
+pub enum Url<'a> {
     Raw(&'a str),
     Built {
         https: bool,
@@ -362,12 +350,12 @@ impl Url<'_> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A Standard Webhooks signature list.
-fn signature_list(entries: &[(Version<'_>, Payload<'_>)], separator: &Separator) -> Vec<u8> {
+pub fn signature_list(entries: &[(Version<'_>, Payload<'_>)], separator: &Separator) -> Vec<u8> {
     let sep = match separator {
         Separator::Space => " ",
         Separator::Spaces => "   ",
@@ -410,7 +398,7 @@ fn signature_list(entries: &[(Version<'_>, Payload<'_>)], separator: &Separator)
 
 /// Input for certificate parsing.
 #[derive(Arbitrary, Debug)]
-enum CertInput<'a> {
+pub enum CertInput<'a> {
     Pem(&'a str),
     Der(&'a [u8]),
     /// These bytes base64-encoded inside PEM armour.
@@ -420,7 +408,7 @@ enum CertInput<'a> {
     Truncated(u16),
 }
 
-fn parse_certificate(input: &CertInput<'_>) {
+pub fn parse_certificate(input: &CertInput<'_>) {
     let test_der = || {
         let text: String = TEST_CERTIFICATE_PEM
             .lines()
@@ -458,58 +446,30 @@ fn parse_certificate(input: &CertInput<'_>) {
     }
 }
 
+/// One delivery to build and verify, whatever the scheme.
 #[derive(Arbitrary, Debug)]
-struct Input<'a> {
-    /// Parsed as a certificate first.
-    cert: Option<CertInput<'a>>,
-    scheme: u8,
-    /// A body-HMAC scheme with a fuzzed header name and prefix, instead of a built-in one.
-    custom: Option<(&'a str, Option<&'a str>, bool, bool)>,
-    extra_secrets: Vec<&'a str>,
+pub struct Delivery<'a> {
+    pub extra_secrets: Vec<&'a str>,
     /// Start from a correctly signed delivery (then edit it), or from nothing.
-    signed: Option<(&'a str, i64)>,
-    edits: Vec<Edit<'a>>,
-    body: Body<'a>,
+    pub signed: Option<(&'a str, i64)>,
+    pub edits: Vec<Edit<'a>>,
+    pub body: Body<'a>,
     /// Flips one bit of the body after signing.
-    body_flip: Option<(u16, u8)>,
-    now: i64,
-    tolerance: Option<u32>,
-    scheme_name: &'a str,
+    pub body_flip: Option<(u16, u8)>,
+    pub now: i64,
+    pub tolerance: Option<u32>,
+    pub scheme_name: &'a str,
     /// The request's method and URL, for the URL-signed schemes (absent: plain `verify`).
-    request: Option<(&'a str, Url<'a>)>,
+    pub request: Option<(&'a str, Url<'a>)>,
 }
 
-fn scheme(input: &Input<'_>) -> Scheme {
-    if let Some((header, prefix, optional, base64)) = input.custom {
-        let mut config = HmacSha256::new().header(header.to_owned());
-        config = match (prefix, optional) {
-            (None, _) => config.no_prefix(),
-            (Some(p), false) => config.prefix(p.to_owned()),
-            (Some(p), true) => config.optional_prefix(p.to_owned()),
-        };
-        if base64 {
-            config = config.encoding(Encoding::Base64);
-        }
-        return Scheme::custom(config);
-    }
-    // Every built-in scheme, and `standard` a second time for its v1a (ed25519) keys.
-    let names = Scheme::NAMES;
-    let i = usize::from(input.scheme) % (names.len() + 1);
-    match names.get(i) {
-        Some(name) => name.parse().unwrap_or_else(|_| Scheme::hmac_sha256()),
-        None => Scheme::standard(),
-    }
-}
+/// Builds `input` for `scheme` (signed with `sign_secret` when asked), verifies it with
+/// `verify_secret` (and the test certificate, for the schemes that name one) through every
+/// `HeaderSource` implementation and `receive`: nothing may panic, the implementations must
+/// agree, a handshake is answered only for what verifies, and no error shows [`SECRET`].
+pub fn run(scheme: Scheme, sign_secret: &str, verify_secret: &str, input: &Delivery<'_>) {
 
-fn is_v1a(input: &Input<'_>) -> bool {
-    input.custom.is_none()
-        && usize::from(input.scheme) % (Scheme::NAMES.len() + 1) == Scheme::NAMES.len()
-}
-
-fuzz_target!(|input: Input<'_>| {
     let _ = input.scheme_name.parse::<Scheme>();
-    let scheme = scheme(&input);
-    let v1a = is_v1a(&input);
     let mut body = input.body.bytes();
     let url = input.request.as_ref().map(|(_, url)| url.text(&body));
     let request = input
@@ -517,18 +477,12 @@ fuzz_target!(|input: Input<'_>| {
         .as_ref()
         .zip(url.as_deref())
         .map(|((method, _), url)| Request::new(method, url));
-    if let Some(cert) = &input.cert {
-        parse_certificate(cert);
-    }
-    let (sign_secret, verify_secret) = match scheme.name() {
-        _ if v1a => (WHSK, WHPK),
-        "discord" => (DISCORD_PRIVATE, DISCORD_PUBLIC),
-        "sendgrid" => (SENDGRID_PRIVATE, SENDGRID_PUBLIC),
-        _ => (SECRET, SECRET),
-    };
-    let Ok(given) = GivenCertificate::from_pem(TEST_CERTIFICATE_PEM) else {
-        panic!("the test certificate must parse");
-    };
+    // Parsed once per process: an X.509 and RSA key parse per input would dominate the run.
+    static GIVEN: std::sync::OnceLock<GivenCertificate> = std::sync::OnceLock::new();
+    let given = GIVEN.get_or_init(|| {
+        GivenCertificate::from_pem(TEST_CERTIFICATE_PEM)
+            .unwrap_or_else(|_| panic!("the test certificate must parse"))
+    });
 
     // Arbitrary secrets may be refused, never panic.
     let mut builder = Verifier::builder(scheme.clone())
@@ -730,4 +684,4 @@ fuzz_target!(|input: Input<'_>| {
     }
     let shown = format!("{verifier:?}");
     assert!(!shown.contains(&SECRET[6..]), "secret in Debug: {shown}");
-});
+}
