@@ -4,7 +4,7 @@
 //! endpoint checks ([`webhook_verify::handshake`]: Slack, Zoom, Twitch, and the `GET`
 //! challenges of Dropbox and Meta) are answered as the adapters answer them. With
 //! `--confirm-subscriptions` (the `rustls` feature), an authentic SNS `SubscriptionConfirmation`
-//! is confirmed by the library's certificate fetcher ([`webhook_verify::fetch`]).
+//! is confirmed by the library's certificate fetcher (`webhook_verify::fetch`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
