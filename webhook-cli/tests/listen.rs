@@ -24,6 +24,7 @@ impl Listener {
             .args(["listen", "--port", "0"])
             .args(args)
             .env_remove("WEBHOOK_SECRET")
+            .env_remove("DASHBOARD_TOKEN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -294,12 +295,17 @@ fn url_signed_schemes_are_verified_against_the_listener_s_url_or_public_url() {
 
 /// `GET <url path>` over a raw socket: (status, body).
 fn get(base: &str, path: &str) -> (u16, String) {
+    get_with(base, path, "")
+}
+
+/// `GET <url path>` with the extra header lines `headers` (each ending in `\r\n`).
+fn get_with(base: &str, path: &str, headers: &str) -> (u16, String) {
     use std::io::{Read as _, Write as _};
     let authority = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(authority).expect("connect");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\n{headers}Connection: close\r\n\r\n"
     )
     .expect("send");
     let mut answer = String::new();
@@ -548,4 +554,95 @@ fn with_the_flag_only_an_sns_host_s_subscribe_url_is_fetched() {
     assert_eq!(listener.next_line(), "handshake sns 200");
     assert_eq!(server.requests(), 1, "{:?}", server.paths());
     assert_eq!(listener.wait(), 0);
+}
+
+#[test]
+fn the_dashboard_shows_the_deliveries_to_the_token_only() {
+    let listener = Listener::start(&[
+        "--scheme",
+        "standard",
+        "--secret",
+        SECRET,
+        "--dashboard",
+        "--dashboard-token",
+        "a-dashboard-token",
+    ]);
+    let body = body_file("dashboard", br#"{"type":"order.completed","data":{}}"#);
+    let body = body.to_str().unwrap();
+    let delivery = |secret: &str, id: &str| {
+        let url = format!("{}webhooks", listener.url);
+        let args = [
+            "--scheme",
+            "standard",
+            "--secret",
+            secret,
+            "--body-file",
+            body,
+            "--id",
+            id,
+        ];
+        send(&url, &args)
+    };
+    assert_eq!(delivery(SECRET, "msg_dash_signed").0, 0);
+    assert_ne!(delivery(OTHER_SECRET, "msg_dash_forged").0, 0);
+    assert!(
+        listener
+            .next_line()
+            .starts_with("valid standard msg_dash_signed")
+    );
+    assert!(listener.next_line().starts_with("invalid "));
+
+    assert_eq!(get(&listener.url, "/_webhooks/").0, 401);
+    let wrong = "Authorization: Bearer another-token\r\n";
+    assert_eq!(get_with(&listener.url, "/_webhooks/", wrong).0, 401);
+    let bearer = "Authorization: Bearer a-dashboard-token\r\n";
+    let (status, page) = get_with(&listener.url, "/_webhooks/", bearer);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("msg_dash_signed"), "{page}");
+    // A forgery's id is not shown: nothing of an unauthenticated delivery is trusted.
+    assert!(!page.contains("msg_dash_forged"), "{page}");
+    assert!(page.contains("<li id=accepted>1 accepted"), "{page}");
+    assert!(page.contains("refused (signature)"), "{page}");
+    // Other paths are still the receiver's: an unsigned GET is refused as before, not a page.
+    let (status, answer) = get(&listener.url, "/webhooks");
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.contains(r#"{"error":"#), "{answer}");
+}
+
+#[test]
+fn the_dashboard_without_a_token_is_served_on_loopback_only() {
+    let listener = Listener::start(&[
+        "--secret",
+        SECRET,
+        "--dashboard",
+        "--dashboard-without-token",
+    ]);
+    let (status, page) = get(&listener.url, "/_webhooks/");
+    assert_eq!(status, 200, "{page}");
+
+    let refused = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_webhook"))
+            .args(["listen", "--port", "0", "--secret", SECRET])
+            .args(args)
+            .env_remove("DASHBOARD_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .expect("webhook listen runs");
+        let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+        (output.status.code(), stderr)
+    };
+    let (code, stderr) = refused(&["--dashboard"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--dashboard-token"), "{stderr}");
+    let (code, stderr) = refused(&[
+        "--dashboard",
+        "--dashboard-without-token",
+        "--bind",
+        "0.0.0.0",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("loopback"), "{stderr}");
+    let (code, stderr) = refused(&["--dashboard", "--dashboard-token", " "]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("empty"), "{stderr}");
 }

@@ -4,7 +4,9 @@
 //! endpoint checks ([`webhook_verify::handshake`]: Slack, Zoom, Twitch, and the `GET`
 //! challenges of Dropbox and Meta) are answered as the adapters answer them. With
 //! `--confirm-subscriptions` (the `rustls` feature), an authentic SNS `SubscriptionConfirmation`
-//! is confirmed by the library's certificate fetcher (`webhook_verify::fetch`).
+//! is confirmed by the library's certificate fetcher (`webhook_verify::fetch`). With
+//! `--dashboard`, the delivery dashboard (`webhook-dashboard`) is served at `/_webhooks/` on the
+//! same port, over the last deliveries kept in memory.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use clap::Args;
 use webhook_axum::{Webhook, WebhookRejection};
+use webhook_dashboard::{Dashboard, DeliveryLog};
 use webhook_verify::{DEFAULT_BODY_LIMIT, PublicUrl, Verifier, VerifierBuilder};
 
 use crate::error::CliError;
@@ -82,6 +85,64 @@ pub struct ListenArgs {
         requires = "confirm_subscriptions"
     )]
     resolve: Vec<String>,
+    #[command(flatten)]
+    dashboard: DashboardArgs,
+}
+
+/// How many deliveries `--dashboard` keeps in memory.
+const DASHBOARD_LOG_LEN: usize = 1000;
+
+/// The dashboard options of `webhook listen`.
+#[derive(Args)]
+struct DashboardArgs {
+    /// Serve the delivery dashboard at /_webhooks/ on the same port (the last 1000 deliveries,
+    /// their headers and bodies); it shows payloads, so it needs --dashboard-token, or
+    /// --dashboard-without-token on a loopback --bind
+    #[arg(long)]
+    dashboard: bool,
+    /// The dashboard's access token: a browser logs in with it as the password of any user
+    /// name, a client sends `Authorization: Bearer <TOKEN>`
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DASHBOARD_TOKEN",
+        hide_env_values = true
+    )]
+    dashboard_token: Option<String>,
+    /// Serve the dashboard without a token: refused unless --bind is a loopback address
+    #[arg(long, requires = "dashboard", conflicts_with = "dashboard_token")]
+    dashboard_without_token: bool,
+}
+
+impl DashboardArgs {
+    /// The dashboard to serve on `bind` (`None` without `--dashboard`), and the log that feeds it.
+    fn dashboard(&self, bind: IpAddr) -> Result<Option<(Dashboard, DeliveryLog)>, CliError> {
+        if !self.dashboard {
+            return Ok(None);
+        }
+        let log = DeliveryLog::new(DASHBOARD_LOG_LEN);
+        let dashboard = match (&self.dashboard_token, self.dashboard_without_token) {
+            (Some(token), _) => Dashboard::new(log.clone(), token.as_str()).map_err(|_| {
+                CliError::usage(
+                    "--dashboard-token (or DASHBOARD_TOKEN) is empty: give a long random string",
+                )
+            })?,
+            (None, true) if bind.is_loopback() => Dashboard::without_token_on_loopback(log.clone()),
+            (None, true) => {
+                return Err(CliError::usage(format!(
+                    "--dashboard-without-token serves payloads to anyone who reaches {bind}: \
+                     bind a loopback address, or give --dashboard-token"
+                )));
+            }
+            (None, false) => {
+                return Err(CliError::usage(
+                    "--dashboard shows payloads: give --dashboard-token (or DASHBOARD_TOKEN), or \
+                     --dashboard-without-token with a loopback --bind",
+                ));
+            }
+        };
+        Ok(Some((dashboard, log)))
+    }
 }
 
 /// Serves until Ctrl-C (or `--count` deliveries): `valid <scheme> <id or -> <bytes>` or
@@ -112,9 +173,19 @@ pub fn run(args: ListenArgs) -> Result<(), CliError> {
     if let Some(token) = args.verify_token {
         builder = builder.verify_token(token);
     }
+    let dashboard = args.dashboard.dashboard(args.bind)?;
+    if let Some((_, log)) = &dashboard {
+        builder = builder.recorder(log.clone());
+    }
     let builder = args.tolerance.apply(builder);
     let addr = SocketAddr::new(args.bind, args.port);
-    crate::runtime::block_on(serve(builder, addr, args.count, args.public_url, confirm))
+    let options = Serve {
+        count: args.count,
+        public_url: args.public_url,
+        confirm,
+        dashboard: dashboard.map(|(dashboard, _)| dashboard),
+    };
+    crate::runtime::block_on(serve(builder, addr, options))
 }
 
 /// The certificate source of `--confirm-subscriptions`: the `--cert-file` certificate for
@@ -188,13 +259,21 @@ impl webhook_verify::CertificateSource for Confirming {
     }
 }
 
-async fn serve(
-    builder: VerifierBuilder,
-    addr: SocketAddr,
+/// What `serve` needs beyond the verifier and the address.
+struct Serve {
     count: Option<u64>,
     public_url: Option<String>,
     confirm: bool,
-) -> Result<(), CliError> {
+    dashboard: Option<Dashboard>,
+}
+
+async fn serve(builder: VerifierBuilder, addr: SocketAddr, options: Serve) -> Result<(), CliError> {
+    let Serve {
+        count,
+        public_url,
+        confirm,
+        dashboard,
+    } = options;
     let listener = webhook_axum::bind(addr)
         .await
         .map_err(|err| CliError::Failed(format!("error: cannot listen on {addr}: {err}")))?;
@@ -222,10 +301,14 @@ async fn serve(
         }
     };
     // GET too: Dropbox and Meta check an endpoint with a GET challenge.
-    let app = Router::new()
+    let mut app = Router::new()
         .fallback(post(receive.clone()).get(receive))
         .with_state(verifier);
     eprintln!("listening on http://{local}/ (POST, any path; Ctrl-C to stop)");
+    if let Some(dashboard) = dashboard {
+        app = app.nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard));
+        eprintln!("dashboard on http://{local}/_webhooks/");
+    }
     // Timeouts and a connection cap, as the receivers it stands in for should have.
     webhook_axum::serve(listener, app)
         .with_graceful_shutdown(async move {
