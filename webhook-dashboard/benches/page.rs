@@ -10,7 +10,7 @@
 //!
 //! `cargo bench -p webhook-dashboard --bench page`; `BENCH_ROWS` changes the 100,000 (1,000 when
 //! `cargo test` runs it once). The SQLite
-//! files are created under the target directory and removed at the end.
+//! files are created in the temporary directory and removed at the end.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,15 +87,15 @@ fn full_log() -> DeliveryLog {
     log
 }
 
-/// A fresh SQLite inbox file under the target directory.
+/// A fresh SQLite inbox file in the temporary directory.
 async fn inbox(name: &str) -> (Inbox, PathBuf) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target")
-        .join(format!("dashboard-bench-{name}-{}.db", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("dashboard-bench-{name}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let inbox = Inbox::connect(&format!("sqlite:{}?mode=rwc", path.display()))
         .await
         .expect("SQLite inbox");
+    inbox.migrate().await.expect("migrations");
     (inbox, path)
 }
 

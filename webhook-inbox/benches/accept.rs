@@ -12,7 +12,8 @@
 //! `cargo bench -p webhook-inbox --bench accept`. Environment: `BENCH_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), `BENCH_REDIS_URL` (default
 //! `redis://127.0.0.1:6379`), `BENCH_SECS` per accept round (default 10), `BENCH_ROUNDS`
-//! (default 2), `BENCH_DRAIN` events per drain (default 10000). `pgbench` is looked up on the
+//! (default 2), `BENCH_DRAIN` events per drain (default 10000); `cargo test` runs it once as a
+//! smoke test (1 s, one round, 500 events). `pgbench` is looked up on the
 //! `PATH`, then under `/usr/lib/postgresql/*/bin`. Everything it creates (a schema, a SQLite
 //! file, Redis keys) is removed at the end.
 
@@ -244,9 +245,11 @@ async fn bench() {
         "postgres://postgres@127.0.0.1:5432/test",
     );
     let redis = env_or("BENCH_REDIS_URL", "redis://127.0.0.1:6379");
-    let secs = env_num("BENCH_SECS", 10);
-    let rounds = env_num("BENCH_ROUNDS", 2);
-    let drained = env_num("BENCH_DRAIN", 10_000);
+    // `cargo test` runs this binary once without `--bench`: a short smoke run of every part.
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let secs = env_num("BENCH_SECS", if benching { 10 } else { 1 });
+    let rounds = env_num("BENCH_ROUNDS", if benching { 2 } else { 1 });
+    let drained = env_num("BENCH_DRAIN", if benching { 10_000 } else { 500 });
     let id = std::process::id();
     let schema = format!("bench_inbox_{id}");
     let dir = std::env::temp_dir().join(format!("bench_inbox_{id}"));

@@ -60,7 +60,7 @@ struct QueueShared {
     backlog: Mutex<Backlog>,
 }
 
-/// The accept step's view of how many rows wait: counted at most every
+/// The enqueue and accept steps' view of how many rows wait: counted at most every
 /// [`BACKLOG_CHECK_EVERY`], not per delivery (a count per insert grows with the queue).
 #[derive(Default)]
 struct Backlog {
@@ -105,9 +105,7 @@ const SELECT_COLUMNS: &str = "id, attempts, last_error, body, headers, scheme, w
 const ENQUEUE: &str = "INSERT INTO webhook_deliveries (queue, received_at, scheme, webhook_id, \
         delivery_key, body_sha256, body, headers, secret_index, signed_at, event_type, status, \
         attempts, next_attempt_at) \
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12 \
-    WHERE (SELECT COUNT(*) FROM webhook_deliveries \
-        WHERE queue = $1 AND status IN ('queued', 'processing')) < $13 \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12) \
     RETURNING id";
 
 /// The accept step's one statement: the claim of `idem_key`, the queue entry and the audit record
@@ -135,7 +133,7 @@ const ACCEPT: &str = "INSERT INTO webhook_deliveries (queue, idem_key, received_
 const HOLDER: &str = "SELECT body_sha256, queue, answered_status FROM webhook_deliveries \
     WHERE idem_key = $1";
 
-/// How old the waiting count checked against `max_len` by the accept step may be.
+/// How old the waiting count checked against `max_len` by enqueue and accept may be.
 const BACKLOG_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Rows whose worker died during their last allowed attempt: dead without a further run.
@@ -143,15 +141,37 @@ const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_
         lease_until = NULL, claim_token = NULL, last_error = $4 \
     WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 AND attempts >= $3";
 
-const NEXT_SQLITE: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
-        (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
-        OR (status = 'processing' AND lease_until <= $2)) \
+/// The next rows to take: ready (`queued`, or `failed` and due) or whose lease expired, oldest
+/// first. One index-served branch per status (`webhook_deliveries_work`: queue, status,
+/// next_attempt_at), each at most `$5` rows, merged: an `OR` of the three would make the
+/// database read and sort every waiting row on every take, so a backlog of N rows would cost
+/// O(N) per take.
+const NEXT_SQLITE: &str = "SELECT id FROM ( \
+        SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'queued' AND next_attempt_at <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5) \
+        UNION ALL SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'failed' AND next_attempt_at <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5) \
+        UNION ALL SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5)) \
     ORDER BY next_attempt_at, id LIMIT $5";
 
-const NEXT_POSTGRES: &str = "SELECT id FROM webhook_deliveries WHERE queue = $1 AND ( \
-        (status IN ('queued', 'failed') AND next_attempt_at <= $2) \
-        OR (status = 'processing' AND lease_until <= $2)) \
-    ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED";
+/// [`NEXT_SQLITE`] for PostgreSQL: each branch locks its rows (`FOR UPDATE SKIP LOCKED`, which
+/// a `UNION` does not allow, hence the CTEs), so concurrent workers never take the same row.
+const NEXT_POSTGRES: &str = "WITH \
+        q AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'queued' AND next_attempt_at <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
+        f AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'failed' AND next_attempt_at <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
+        p AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+            WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 \
+            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+    SELECT id FROM (SELECT * FROM q UNION ALL SELECT * FROM f UNION ALL SELECT * FROM p) ready \
+    ORDER BY next_attempt_at, id LIMIT $5";
 
 const HEARTBEAT: &str =
     "UPDATE webhook_deliveries SET lease_until = $3 WHERE id = $1 AND claim_token = $2";
@@ -425,6 +445,11 @@ impl SqlQueue {
     }
 
     async fn enqueue_inner(&self, delivery: &Delivery) -> Result<String, QueueError> {
+        if !self.has_room().await? {
+            return Err(QueueError::Full {
+                max_len: self.shared.settings.max_len,
+            });
+        }
         let inbox = self.inbox();
         let now = now_ms();
         let v = delivery.verification();
@@ -443,15 +468,9 @@ impl SqlQueue {
                     .bind(v.timestamp)
                     .bind(event_type_of(delivery.body()))
                     .bind(now)
-                    .bind(i64::try_from(self.shared.settings.max_len).unwrap_or(i64::MAX))
-                    .fetch_optional(inbox.pool()),
+                    .fetch_one(inbox.pool()),
             )
             .await?;
-        let Some(row) = row else {
-            return Err(QueueError::Full {
-                max_len: self.shared.settings.max_len,
-            });
-        };
         let id: i64 = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
         self.shared.notify.notify_one();
         Ok(id.to_string())
@@ -529,7 +548,7 @@ impl SqlQueue {
     }
 
     /// Whether the queue holds fewer than `max_len` waiting rows, by a count at most
-    /// [`BACKLOG_CHECK_EVERY`] old (one accept recounts; the others use the last count).
+    /// [`BACKLOG_CHECK_EVERY`] old (one enqueue or accept recounts; the others use the last count).
     async fn has_room(&self) -> Result<bool, InboxError> {
         let max = u64::try_from(self.shared.settings.max_len).unwrap_or(u64::MAX);
         {

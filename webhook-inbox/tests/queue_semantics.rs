@@ -80,8 +80,44 @@ macro_rules! scenarios {
                 )
                 .await;
             }
+
+            #[tokio::test]
+            async fn a_full_queue_refuses_enqueues_once_its_count_is_renewed() {
+                let db = TestDb::$backend();
+                full_queue_refuses(queue(&db, "full", fast_config().max_len(3)).await).await;
+            }
         }
     };
+}
+
+/// `max_len` is checked against a count at most one second old: within that second the count
+/// taken by the first enqueue stands; after it, a queue holding `max_len` rows refuses.
+async fn full_queue_refuses(queue: Arc<dyn Queue>) {
+    let delivery = |i: u32| {
+        let body = queue_suite::event_body(
+            &format!("evt_full_{i}"),
+            "order.paid",
+            serde_json::json!({}),
+        );
+        webhook_queue::Delivery::new(body, webhook_queue::Verification::new("standard"))
+    };
+    for i in 0..3 {
+        queue.enqueue(&delivery(i)).await.expect("room for three");
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refused = queue
+        .enqueue(&delivery(3))
+        .await
+        .expect_err("three rows wait: full");
+    assert!(
+        matches!(refused, webhook_queue::QueueError::Full { max_len: 3 }),
+        "{refused:?}"
+    );
+    assert!(
+        refused.is_retryable(),
+        "a full queue is retried by the sender"
+    );
+    assert_eq!(queue.counts().await.expect("counts").pending, 3);
 }
 
 scenarios!(sqlite);
