@@ -142,36 +142,35 @@ const BURY_CRASHED: &str = "UPDATE webhook_deliveries SET status = 'dead', dead_
     WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 AND attempts >= $3";
 
 /// The next rows to take: ready (`queued`, or `failed` and due) or whose lease expired, oldest
-/// first. One index-served branch per status (`webhook_deliveries_work`: queue, status,
-/// next_attempt_at), each at most `$5` rows, merged: an `OR` of the three would make the
+/// first, at most `$5`. One index-served branch per status (`webhook_deliveries_work`: queue,
+/// status, next_attempt_at), each at most `$5` rows, merged: an `OR` of the three would make the
 /// database read and sort every waiting row on every take, so a backlog of N rows would cost
-/// O(N) per take.
-const NEXT_SQLITE: &str = "SELECT id FROM ( \
-        SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'queued' AND next_attempt_at <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5) \
-        UNION ALL SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'failed' AND next_attempt_at <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5) \
-        UNION ALL SELECT * FROM (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5)) \
-    ORDER BY next_attempt_at, id LIMIT $5";
+/// O(N) per take. `$lock` ends each branch: PostgreSQL locks its rows (`FOR UPDATE SKIP
+/// LOCKED`, which a `UNION` does not allow, hence the CTEs) so that concurrent workers never take
+/// the same row; SQLite has one writer and no row locks.
+macro_rules! next_rows {
+    ($lock:literal) => {
+        concat!(
+            "WITH q AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+                WHERE queue = $1 AND status = 'queued' AND next_attempt_at <= $2 \
+                ORDER BY next_attempt_at, id LIMIT $5",
+            $lock,
+            "), f AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+                WHERE queue = $1 AND status = 'failed' AND next_attempt_at <= $2 \
+                ORDER BY next_attempt_at, id LIMIT $5",
+            $lock,
+            "), p AS (SELECT id, next_attempt_at FROM webhook_deliveries \
+                WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 \
+                ORDER BY next_attempt_at, id LIMIT $5",
+            $lock,
+            ") SELECT id FROM (SELECT * FROM q UNION ALL SELECT * FROM f UNION ALL SELECT * FROM p) \
+                ready ORDER BY next_attempt_at, id LIMIT $5"
+        )
+    };
+}
 
-/// [`NEXT_SQLITE`] for PostgreSQL: each branch locks its rows (`FOR UPDATE SKIP LOCKED`, which
-/// a `UNION` does not allow, hence the CTEs), so concurrent workers never take the same row.
-const NEXT_POSTGRES: &str = "WITH \
-        q AS (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'queued' AND next_attempt_at <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
-        f AS (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'failed' AND next_attempt_at <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED), \
-        p AS (SELECT id, next_attempt_at FROM webhook_deliveries \
-            WHERE queue = $1 AND status = 'processing' AND lease_until <= $2 \
-            ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-    SELECT id FROM (SELECT * FROM q UNION ALL SELECT * FROM f UNION ALL SELECT * FROM p) ready \
-    ORDER BY next_attempt_at, id LIMIT $5";
+const NEXT_SQLITE: &str = next_rows!("");
+const NEXT_POSTGRES: &str = next_rows!(" FOR UPDATE SKIP LOCKED");
 
 const HEARTBEAT: &str =
     "UPDATE webhook_deliveries SET lease_until = $3 WHERE id = $1 AND claim_token = $2";
