@@ -12,12 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use support::*;
 use webhook_dashboard::{Dashboard, DeliveryLog};
-use webhook_idempotency::{IdempotencyGuard, MemoryStore};
 
 const TOKEN: &str = "browser-dashboard-token";
 const SCRIPT_TITLE: &str = "pwned";
@@ -102,23 +100,12 @@ async fn text(browser: &Client, css: &str) -> String {
 async fn the_dashboard_in_chromium_shows_deliveries_escaped_and_replays_a_dead_letter() {
     let driver = ChromeDriver::start();
     let log = DeliveryLog::new(100);
-    let verifier = webhook_verify::Verifier::builder(webhook_verify::Scheme::hmac_sha256())
-        .secret(SECRET)
-        .recorder(log.clone())
-        .build()
-        .unwrap();
+    let verifier = recording_verifier(&log);
     let dead = DeadLetterQueue::start().await;
     let dashboard = Dashboard::new(log, TOKEN)
         .unwrap()
         .queue(dead.queue.clone());
-    let app = Router::new()
-        .route("/webhooks", axum::routing::post(|| async { "ok" }))
-        .route_layer(webhook_axum::IdempotencyLayer::new(IdempotencyGuard::new(
-            MemoryStore::new(),
-        )))
-        .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier))
-        .nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard));
-    let hook = axum_receiver(app).await;
+    let hook = axum_receiver(receiver_app(verifier, dashboard)).await;
 
     let client = client();
     let order = event("evt_order", "order.created");

@@ -8,7 +8,6 @@ mod support;
 use std::sync::Arc;
 
 use actix_web::web;
-use axum::Router;
 
 use support::*;
 use webhook_dashboard::{Dashboard, DeliveryLog, FORM_LIMIT};
@@ -20,11 +19,7 @@ const TOKEN: &str = "dashboard-token-123";
 /// A verifier recording into `log`, and a queue holding one dead letter (its worker stopped).
 async fn parts() -> (webhook_verify::Verifier, Dashboard, Arc<dyn Queue>) {
     let log = DeliveryLog::new(100);
-    let verifier = webhook_verify::Verifier::builder(webhook_verify::Scheme::hmac_sha256())
-        .secret(SECRET)
-        .recorder(log.clone())
-        .build()
-        .unwrap();
+    let verifier = recording_verifier(&log);
     let dead = DeadLetterQueue::start().await;
     dead.stop.cancel();
     dead.worker.await.unwrap().unwrap();
@@ -37,14 +32,7 @@ async fn parts() -> (webhook_verify::Verifier, Dashboard, Arc<dyn Queue>) {
 /// The axum receiver: `/webhooks`, the dashboard under `/_webhooks`; its base URL.
 async fn axum_app() -> (String, Arc<dyn Queue>) {
     let (verifier, dashboard, queue) = parts().await;
-    let app = Router::new()
-        .route("/webhooks", axum::routing::post(|| async { "ok" }))
-        .route_layer(webhook_axum::IdempotencyLayer::new(IdempotencyGuard::new(
-            MemoryStore::new(),
-        )))
-        .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier))
-        .nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard));
-    let url = axum_receiver(app).await;
+    let url = axum_receiver(receiver_app(verifier, dashboard)).await;
     (url.trim_end_matches("/webhooks").to_owned(), queue)
 }
 

@@ -1,12 +1,39 @@
-//! A queue holding one dead letter, for the dashboard's tests, and a worker that keeps running.
+//! For the dashboard's tests: a queue holding one dead letter with a worker that keeps running,
+//! and the axum receiver they serve it from.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::Router;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use webhook_dashboard::{Dashboard, DeliveryLog};
+use webhook_idempotency::{IdempotencyGuard, MemoryStore};
 use webhook_queue::{Delivery, Job, MemoryQueue, Queue, QueueConfig, QueueError, Verification};
+use webhook_verify::{Scheme, Verifier};
+
+/// A verifier of `hmac-sha256` deliveries signed with [`super::SECRET`], recording each
+/// answered request into `log`.
+pub fn recording_verifier(log: &DeliveryLog) -> Verifier {
+    Verifier::builder(Scheme::hmac_sha256())
+        .secret(super::SECRET)
+        .recorder(log.clone())
+        .build()
+        .unwrap()
+}
+
+/// The axum app the dashboard's tests serve: `/webhooks` verified by `verifier` and
+/// deduplicated in memory (answering `ok`), `dashboard` under `/_webhooks`.
+pub fn receiver_app(verifier: Verifier, dashboard: Dashboard) -> Router {
+    Router::new()
+        .route("/webhooks", axum::routing::post(|| async { "ok" }))
+        .route_layer(webhook_axum::IdempotencyLayer::new(IdempotencyGuard::new(
+            MemoryStore::new(),
+        )))
+        .route_layer(webhook_axum::VerifyWebhookLayer::new(verifier))
+        .nest_service("/_webhooks", webhook_axum::dashboard::router(dashboard))
+}
 
 /// A memory queue with one attempt per entry, one dead letter (`evt_dead`, killed by a handler
 /// that failed with `the handler failed <b>`), and its worker still running: once

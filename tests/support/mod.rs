@@ -27,7 +27,7 @@ pub use webhook_testkit::RedisServer;
 mod database;
 pub use database::TestDatabase;
 mod dashboard;
-pub use dashboard::DeadLetterQueue;
+pub use dashboard::{DeadLetterQueue, receiver_app, recording_verifier};
 
 /// The secret every receiver here verifies with.
 pub const SECRET: &str = "e2e-webhook-secret";
