@@ -8,9 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor as _};
+use sqlx::{AnyPool, Connection as _, Executor as _};
 
 use crate::InboxError;
+use crate::connections::{Checkout, PING_IF_IDLE_FOR, Shelf};
 
 /// The default limit on every statement (also PostgreSQL's `statement_timeout`).
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,6 +55,8 @@ pub struct Inbox {
 
 pub(crate) struct Shared {
     pub(crate) pool: AnyPool,
+    /// Connections kept between statements (see [`crate::connections`]).
+    shelf: Shelf,
     pub(crate) backend: Backend,
     pub(crate) timeout: Duration,
     pub(crate) url: String,
@@ -150,6 +153,16 @@ impl InboxBuilder {
                 Backend::Postgres => self.max_connections,
             })
             .acquire_timeout(self.timeout)
+            // sqlx's default pings every connection as it leaves the pool, a round trip per
+            // statement: one used within the last `PING_IF_IDLE_FOR` is taken as live (should it
+            // have died since, its statement fails and is answered 503); an older one is pinged,
+            // and replaced if the ping fails. The ping on release: see `connections`.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    Ok(meta.idle_for < PING_IF_IDLE_FOR || conn.ping().await.is_ok())
+                })
+            })
             .after_connect(move |conn, _meta| {
                 let schema = after.clone();
                 Box::pin(async move {
@@ -181,6 +194,7 @@ impl InboxBuilder {
         Ok(Inbox {
             shared: Arc::new(Shared {
                 pool,
+                shelf: Shelf::default(),
                 backend,
                 timeout: self.timeout,
                 url: shown,
@@ -243,8 +257,7 @@ impl Inbox {
     pub async fn migrate(&self) -> Result<(), InboxError> {
         if let Some(schema) = &self.shared.schema {
             let create = format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema));
-            self.run(async { self.shared.pool.execute(&*create).await.map(drop) })
-                .await?;
+            statement!(self, |conn| conn.execute(&*create)).await?;
         }
         let sql = match self.shared.backend {
             Backend::Sqlite => MIGRATIONS_SQLITE,
@@ -266,10 +279,13 @@ impl Inbox {
             ),
             ..Migrator::DEFAULT
         };
+        let mut conn = self.checkout().await?;
         migrator
-            .run(&self.shared.pool)
+            .run(&mut *conn)
             .await
-            .map_err(|e| InboxError::Migrate(redact_message(&e.to_string(), &self.shared.url)))
+            .map_err(|e| InboxError::Migrate(redact_message(&e.to_string(), &self.shared.url)))?;
+        conn.keep();
+        Ok(())
     }
 
     /// Closes the pool: waits for connections in use to be returned.
@@ -278,7 +294,9 @@ impl Inbox {
     /// # async fn f(inbox: webhook_inbox::Inbox) { inbox.close().await; }
     /// ```
     pub async fn close(&self) {
-        self.shared.pool.close().await;
+        let closing = self.shared.pool.close();
+        self.shared.shelf.clear();
+        closing.await;
     }
 
     /// Runs one database step under the statement timeout, mapping its error.
@@ -306,10 +324,30 @@ impl Inbox {
         }
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.shared.pool
+    /// A connection for one statement, under the statement timeout; see [`statement!`].
+    pub(crate) async fn checkout(&self) -> Result<Checkout<'_>, InboxError> {
+        let shared = &*self.shared;
+        let conn = self.run(shared.shelf.take(&shared.pool)).await?;
+        Ok(Checkout::new(conn, &shared.shelf, &shared.pool))
     }
 }
+
+/// Runs one statement on a checked-out connection (`conn` in `step`) under the statement
+/// timeout, and keeps the connection for the next statement if it succeeded:
+/// `statement!(inbox, |conn| sqlx::query(SQL).bind(x).execute(conn)).await?`.
+macro_rules! statement {
+    ($inbox:expr, |$conn:ident| $step:expr) => {
+        async {
+            let inbox: &$crate::Inbox = $inbox;
+            let mut checkout = inbox.checkout().await?;
+            let $conn = &mut *checkout;
+            let value = inbox.run($step).await?;
+            checkout.keep();
+            Ok::<_, $crate::InboxError>(value)
+        }
+    };
+}
+pub(crate) use statement;
 
 /// The migrations, (version, description, SQL), per backend.
 const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::db::{millis_since_epoch, ms, now_ms, time_of};
+use crate::db::{millis_since_epoch, ms, now_ms, statement, time_of};
 use crate::{Inbox, InboxError};
 
 /// The statuses a delivery row can have, in their life's order.
@@ -136,7 +136,7 @@ impl Inbox {
         for at in times {
             query = query.bind(at);
         }
-        let rows = self.run(query.bind(limit).fetch_all(self.pool())).await?;
+        let rows = statement!(self, |conn| query.bind(limit).fetch_all(conn)).await?;
         rows.iter()
             .map(|r| decode_row(r).map_err(|e| self.database_error(&e)))
             .collect()
@@ -156,9 +156,7 @@ impl Inbox {
             "SELECT {ROW_COLUMNS}, headers, body FROM webhook_deliveries \
              WHERE id = $1 AND queue IS NOT NULL"
         );
-        let row = self
-            .run(sqlx::query(&sql).bind(id).fetch_optional(self.pool()))
-            .await?;
+        let row = statement!(self, |conn| sqlx::query(&sql).bind(id).fetch_optional(conn)).await?;
         let Some(row) = row else { return Ok(None) };
         let decode = |e: sqlx::Error| self.database_error(&e);
         let headers: Option<String> = row.try_get("headers").map_err(decode)?;
@@ -182,15 +180,12 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn status_counts(&self) -> Result<BTreeMap<String, u64>, InboxError> {
-        let rows = self
-            .run(
-                sqlx::query(
-                    "SELECT status, COUNT(*) FROM webhook_deliveries \
+        let rows = statement!(self, |conn| sqlx::query(
+            "SELECT status, COUNT(*) FROM webhook_deliveries \
                      WHERE queue IS NOT NULL GROUP BY status",
-                )
-                .fetch_all(self.pool()),
-            )
-            .await?;
+        )
+        .fetch_all(conn))
+        .await?;
         let mut counts: BTreeMap<String, u64> =
             STATUSES.iter().map(|s| ((*s).to_owned(), 0)).collect();
         for row in rows {
@@ -212,18 +207,15 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn replay(&self, id: i64) -> Result<bool, InboxError> {
-        let result = self
-            .run(
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $2, \
+        let result = statement!(self, |conn| sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = $2, \
                         dead_at = NULL \
                      WHERE id = $1 AND queue IS NOT NULL AND status <> 'processing'",
-                )
-                .bind(id)
-                .bind(now_ms())
-                .execute(self.pool()),
-            )
-            .await?;
+        )
+        .bind(id)
+        .bind(now_ms())
+        .execute(conn))
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -237,18 +229,15 @@ impl Inbox {
     /// ```
     pub async fn prune(&self, older_than: Duration) -> Result<u64, InboxError> {
         let now = now_ms();
-        let result = self
-            .run(
-                sqlx::query(
-                    "DELETE FROM webhook_deliveries WHERE \
+        let result = statement!(self, |conn| sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE \
                      (queue IS NOT NULL AND status = 'done' AND processed_at < $1) \
                      OR (queue IS NULL AND answered_status IS NOT NULL AND expires_at <= $2)",
-                )
-                .bind(now.saturating_sub(ms(older_than)))
-                .bind(now)
-                .execute(self.pool()),
-            )
-            .await?;
+        )
+        .bind(now.saturating_sub(ms(older_than)))
+        .bind(now)
+        .execute(conn))
+        .await?;
         Ok(result.rows_affected())
     }
 }

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod connections;
 mod db;
 mod error;
 mod history;

@@ -23,7 +23,7 @@ use webhook_queue::{
     Appended, Counts, DeadLetter, Delivery, Handler, Queue, QueueConfig, QueueError, Verification,
 };
 
-use crate::db::{ms, now_ms};
+use crate::db::{ms, now_ms, statement};
 use crate::{Backend, Inbox, InboxError};
 
 /// Headers never written to the table, whatever the caller kept.
@@ -277,16 +277,13 @@ impl SqlQueue {
         let crashed = format!(
             "the worker handling it stopped without finishing (crash, kill) on attempt {max}"
         );
-        inbox
-            .run(
-                sqlx::query(BURY_CRASHED)
-                    .bind(&self.shared.name)
-                    .bind(now)
-                    .bind(max)
-                    .bind(&crashed)
-                    .execute(inbox.pool()),
-            )
-            .await?;
+        statement!(inbox, |conn| sqlx::query(BURY_CRASHED)
+            .bind(&self.shared.name)
+            .bind(now)
+            .bind(max)
+            .bind(&crashed)
+            .execute(conn))
+        .await?;
         let token = format!("{:032x}", rand::random::<u128>());
         let next = match inbox.backend() {
             Backend::Sqlite => NEXT_SQLITE,
@@ -297,17 +294,14 @@ impl SqlQueue {
                 lease_until = $3, claim_token = $4 \
              WHERE id IN ({next}) RETURNING {SELECT_COLUMNS}"
         );
-        let rows = inbox
-            .run(
-                sqlx::query(&take)
-                    .bind(&self.shared.name)
-                    .bind(now)
-                    .bind(now.saturating_add(self.lease()))
-                    .bind(&token)
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(inbox.pool()),
-            )
-            .await?;
+        let rows = statement!(inbox, |conn| sqlx::query(&take)
+            .bind(&self.shared.name)
+            .bind(now)
+            .bind(now.saturating_add(self.lease()))
+            .bind(&token)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(conn))
+        .await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get("id").map_err(|e| inbox.database_error(&e))?;
@@ -331,7 +325,7 @@ impl SqlQueue {
             query = query.bind(error);
         }
         // A failed write leaves the row in flight: its lease runs out and it is taken again.
-        if let Err(error) = inbox.run(query.execute(inbox.pool())).await {
+        if let Err(error) = statement!(inbox, |conn| query.execute(conn)).await {
             tracing::warn!(queue = %self.shared.name, id = taken.id, %error, "inbox queue: could not record an attempt's end");
         }
     }
@@ -452,24 +446,21 @@ impl SqlQueue {
         let inbox = self.inbox();
         let now = now_ms();
         let v = delivery.verification();
-        let row = inbox
-            .run(
-                sqlx::query(ENQUEUE)
-                    .bind(&self.shared.name)
-                    .bind(crate::db::millis_since_epoch(delivery.received()))
-                    .bind(v.scheme.as_str())
-                    .bind(v.webhook_id.as_deref())
-                    .bind(delivery.key())
-                    .bind(Fingerprint::of(delivery.body()).as_str().to_owned())
-                    .bind(delivery.body().to_vec())
-                    .bind(headers_json(delivery))
-                    .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
-                    .bind(v.timestamp)
-                    .bind(event_type_of(delivery.body()))
-                    .bind(now)
-                    .fetch_one(inbox.pool()),
-            )
-            .await?;
+        let row = statement!(inbox, |conn| sqlx::query(ENQUEUE)
+            .bind(&self.shared.name)
+            .bind(crate::db::millis_since_epoch(delivery.received()))
+            .bind(v.scheme.as_str())
+            .bind(v.webhook_id.as_deref())
+            .bind(delivery.key())
+            .bind(Fingerprint::of(delivery.body()).as_str().to_owned())
+            .bind(delivery.body().to_vec())
+            .bind(headers_json(delivery))
+            .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
+            .bind(v.timestamp)
+            .bind(event_type_of(delivery.body()))
+            .bind(now)
+            .fetch_one(conn))
+        .await?;
         let id: i64 = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
         self.shared.notify.notify_one();
         Ok(id.to_string())
@@ -496,38 +487,32 @@ impl SqlQueue {
         let decode = |e: sqlx::Error| QueueError::from(inbox.database_error(&e));
         // A holder released between the two statements frees the key: claim it again.
         for _ in 0..3 {
-            let row = inbox
-                .run(
-                    sqlx::query(ACCEPT)
-                        .bind(&self.shared.name)
-                        .bind(storage_key)
-                        .bind(received)
-                        .bind(v.scheme.as_str())
-                        .bind(v.webhook_id.as_deref())
-                        .bind(delivery.key())
-                        .bind(fingerprint.as_str())
-                        .bind(delivery.body().as_ref())
-                        .bind(headers.as_str())
-                        .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
-                        .bind(v.timestamp)
-                        .bind(event_type.as_deref())
-                        .bind(now_ms())
-                        .bind(202_i32)
-                        .fetch_optional(inbox.pool()),
-                )
-                .await?;
+            let row = statement!(inbox, |conn| sqlx::query(ACCEPT)
+                .bind(&self.shared.name)
+                .bind(storage_key)
+                .bind(received)
+                .bind(v.scheme.as_str())
+                .bind(v.webhook_id.as_deref())
+                .bind(delivery.key())
+                .bind(fingerprint.as_str())
+                .bind(delivery.body().as_ref())
+                .bind(headers.as_str())
+                .bind(i32::try_from(v.secret_index).unwrap_or(i32::MAX))
+                .bind(v.timestamp)
+                .bind(event_type.as_deref())
+                .bind(now_ms())
+                .bind(202_i32)
+                .fetch_optional(conn))
+            .await?;
             if let Some(row) = row {
                 let id: i64 = row.try_get(0).map_err(decode)?;
                 self.shared.notify.notify_one();
                 return Ok(Appended::New(id.to_string()));
             }
-            let holder = inbox
-                .run(
-                    sqlx::query(HOLDER)
-                        .bind(storage_key)
-                        .fetch_optional(inbox.pool()),
-                )
-                .await?;
+            let holder = statement!(inbox, |conn| sqlx::query(HOLDER)
+                .bind(storage_key)
+                .fetch_optional(conn))
+            .await?;
             let Some(holder) = holder else { continue };
             let stored: Option<String> = holder.try_get(0).map_err(decode)?;
             let queue: Option<String> = holder.try_get(1).map_err(decode)?;
@@ -565,16 +550,13 @@ impl SqlQueue {
             backlog.checked = Some(Instant::now());
         }
         let inbox = self.inbox();
-        let counted = inbox
-            .run(
-                sqlx::query(
-                    "SELECT COUNT(*) FROM webhook_deliveries \
+        let counted = statement!(inbox, |conn| sqlx::query(
+            "SELECT COUNT(*) FROM webhook_deliveries \
                      WHERE queue = $1 AND status IN ('queued', 'processing')",
-                )
-                .bind(&self.shared.name)
-                .fetch_one(inbox.pool()),
-            )
-            .await;
+        )
+        .bind(&self.shared.name)
+        .fetch_one(conn))
+        .await;
         let waiting: i64 = match counted {
             Ok(row) => row.try_get(0).map_err(|e| inbox.database_error(&e))?,
             Err(err) => {
@@ -598,15 +580,12 @@ impl SqlQueue {
 
     async fn counts_inner(&self) -> Result<Counts, QueueError> {
         let inbox = self.inbox();
-        let rows = inbox
-            .run(
-                sqlx::query(
-                    "SELECT status, COUNT(*) FROM webhook_deliveries WHERE queue = $1 GROUP BY status",
-                )
-                .bind(&self.shared.name)
-                .fetch_all(inbox.pool()),
-            )
-            .await?;
+        let rows = statement!(inbox, |conn| sqlx::query(
+            "SELECT status, COUNT(*) FROM webhook_deliveries WHERE queue = $1 GROUP BY status",
+        )
+        .bind(&self.shared.name)
+        .fetch_all(conn))
+        .await?;
         let mut counts = Counts::default();
         for row in rows {
             let status: String = row.try_get(0).map_err(|e| inbox.database_error(&e))?;
@@ -637,15 +616,12 @@ impl SqlQueue {
             "SELECT {SELECT_COLUMNS} FROM webhook_deliveries \
              WHERE queue = $1 AND status = 'dead' AND id > $2 ORDER BY id LIMIT $3"
         );
-        let rows = inbox
-            .run(
-                sqlx::query(&sql)
-                    .bind(&self.shared.name)
-                    .bind(after)
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(inbox.pool()),
-            )
-            .await?;
+        let rows = statement!(inbox, |conn| sqlx::query(&sql)
+            .bind(&self.shared.name)
+            .bind(after)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(conn))
+        .await?;
         let mut list = Vec::with_capacity(rows.len());
         for row in rows {
             let decode = |e: sqlx::Error| QueueError::from(inbox.database_error(&e));
@@ -662,19 +638,16 @@ impl SqlQueue {
             return Ok(None);
         };
         let inbox = self.inbox();
-        let result = inbox
-            .run(
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'queued', attempts = 0, \
+        let result = statement!(inbox, |conn| sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'queued', attempts = 0, \
                         next_attempt_at = $3, dead_at = NULL \
                      WHERE id = $1 AND queue = $2 AND status = 'dead'",
-                )
-                .bind(id)
-                .bind(&self.shared.name)
-                .bind(now_ms())
-                .execute(inbox.pool()),
-            )
-            .await?;
+        )
+        .bind(id)
+        .bind(&self.shared.name)
+        .bind(now_ms())
+        .execute(conn))
+        .await?;
         self.shared.notify.notify_one();
         Ok((result.rows_affected() == 1).then(|| id.to_string()))
     }
@@ -684,16 +657,13 @@ impl SqlQueue {
             return Ok(false);
         };
         let inbox = self.inbox();
-        let result = inbox
-            .run(
-                sqlx::query(
-                    "DELETE FROM webhook_deliveries WHERE id = $1 AND queue = $2 AND status = 'dead'",
-                )
-                .bind(id)
-                .bind(&self.shared.name)
-                .execute(inbox.pool()),
-            )
-            .await?;
+        let result = statement!(inbox, |conn| sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE id = $1 AND queue = $2 AND status = 'dead'",
+        )
+        .bind(id)
+        .bind(&self.shared.name)
+        .execute(conn))
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 }

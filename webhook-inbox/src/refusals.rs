@@ -15,7 +15,7 @@ use sqlx::Row as _;
 use webhook_verify::delivery::{Delivery, DeliveryRecorder};
 use webhook_verify::metrics::Outcome;
 
-use crate::db::{millis_since_epoch, time_of};
+use crate::db::{millis_since_epoch, statement, time_of};
 use crate::{Inbox, InboxError};
 
 /// Samples kept per endpoint unless [`Inbox::refusal_log`] is told otherwise.
@@ -227,15 +227,12 @@ impl Inbox {
     /// # let _ = total; Ok(()) }
     /// ```
     pub async fn refusal_counts(&self) -> Result<Vec<RefusalCount>, InboxError> {
-        let rows = self
-            .run(
-                sqlx::query(
-                    "SELECT endpoint, reason, refused, last_at FROM webhook_refusal_counts \
+        let rows = statement!(self, |conn| sqlx::query(
+            "SELECT endpoint, reason, refused, last_at FROM webhook_refusal_counts \
                      ORDER BY endpoint, reason",
-                )
-                .fetch_all(self.pool()),
-            )
-            .await?;
+        )
+        .fetch_all(conn))
+        .await?;
         rows.iter()
             .map(|row| {
                 let decode = |e: sqlx::Error| self.database_error(&e);
@@ -260,16 +257,13 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn refusal_samples(&self, limit: usize) -> Result<Vec<Refusal>, InboxError> {
-        let rows = self
-            .run(
-                sqlx::query(
-                    "SELECT endpoint, at, reason, source, size FROM webhook_refusal_samples \
+        let rows = statement!(self, |conn| sqlx::query(
+            "SELECT endpoint, at, reason, source, size FROM webhook_refusal_samples \
                      ORDER BY id DESC LIMIT $1",
-                )
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                .fetch_all(self.pool()),
-            )
-            .await?;
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(conn))
+        .await?;
         rows.iter()
             .map(|row| {
                 let decode = |e: sqlx::Error| self.database_error(&e);
@@ -332,7 +326,7 @@ impl RefusalLog {
             return Ok(());
         }
         let keep = i64::try_from(shared.keep).unwrap_or(i64::MAX);
-        let written = shared.inbox.run(write(&shared.inbox, &taken, keep)).await;
+        let written = statement!(&shared.inbox, |conn| write(conn, &taken, keep)).await;
         if written.is_err() {
             shared
                 .pending
@@ -344,8 +338,12 @@ impl RefusalLog {
     }
 }
 
-async fn write(inbox: &Inbox, pending: &Pending, keep: i64) -> Result<(), sqlx::Error> {
-    let mut tx = inbox.pool().begin().await?;
+async fn write(
+    conn: &mut sqlx::AnyConnection,
+    pending: &Pending,
+    keep: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
     for ((endpoint, reason), (n, at)) in &pending.counts {
         sqlx::query(ADD_COUNT)
             .bind(endpoint.as_str())

@@ -11,7 +11,7 @@ use sqlx::Row as _;
 use webhook_idempotency::store::BoxFuture;
 use webhook_idempotency::{Fingerprint, Record, Store, StoreError};
 
-use crate::db::{ms, now_ms};
+use crate::db::{ms, now_ms, statement};
 use crate::{Inbox, InboxError};
 
 /// The inbox as an idempotency store: give it to `IdempotencyGuard::builder().store(...)`.
@@ -78,41 +78,32 @@ impl SqlStore {
         lease: Duration,
     ) -> Result<Option<Record>, InboxError> {
         let now = now_ms();
-        let pool = self.inbox.pool();
-        let inserted = self
-            .inbox
-            .run(
-                sqlx::query(CLAIM)
-                    .bind(key)
-                    .bind(now)
-                    .bind(fingerprint.as_str())
-                    .bind(token)
-                    .bind(now.saturating_add(ms(lease)))
-                    .fetch_optional(pool),
-            )
-            .await?;
+        let inserted = statement!(&self.inbox, |conn| sqlx::query(CLAIM)
+            .bind(key)
+            .bind(now)
+            .bind(fingerprint.as_str())
+            .bind(token)
+            .bind(now.saturating_add(ms(lease)))
+            .fetch_optional(conn))
+        .await?;
         if inserted.is_some() {
             return Ok(None);
         }
         for _ in 0..3 {
-            let row = self
-                .inbox
-                .run(sqlx::query(CURRENT).bind(key).fetch_optional(pool))
-                .await?;
+            let row = statement!(&self.inbox, |conn| sqlx::query(CURRENT)
+                .bind(key)
+                .fetch_optional(conn))
+            .await?;
             let Some(row) = row else {
                 // Released between the two statements: claim again.
-                let again = self
-                    .inbox
-                    .run(
-                        sqlx::query(CLAIM)
-                            .bind(key)
-                            .bind(now_ms())
-                            .bind(fingerprint.as_str())
-                            .bind(token)
-                            .bind(now_ms().saturating_add(ms(lease)))
-                            .fetch_optional(pool),
-                    )
-                    .await?;
+                let again = statement!(&self.inbox, |conn| sqlx::query(CLAIM)
+                    .bind(key)
+                    .bind(now_ms())
+                    .bind(fingerprint.as_str())
+                    .bind(token)
+                    .bind(now_ms().saturating_add(ms(lease)))
+                    .fetch_optional(conn))
+                .await?;
                 if again.is_some() {
                     return Ok(None);
                 }
@@ -185,18 +176,14 @@ impl Store for SqlStore {
                 return Ok(false);
             };
             let now = now_ms();
-            let result = self
-                .inbox
-                .run(
-                    sqlx::query(COMPLETE)
-                        .bind(key)
-                        .bind(token)
-                        .bind(i32::from(*status))
-                        .bind(now.saturating_add(ms(retention)))
-                        .bind(now)
-                        .execute(self.inbox.pool()),
-                )
-                .await?;
+            let result = statement!(&self.inbox, |conn| sqlx::query(COMPLETE)
+                .bind(key)
+                .bind(token)
+                .bind(i32::from(*status))
+                .bind(now.saturating_add(ms(retention)))
+                .bind(now)
+                .execute(conn))
+            .await?;
             Ok(result.rows_affected() == 1)
         })
     }
@@ -210,16 +197,12 @@ impl Store for SqlStore {
             let Some(token) = token_of(claim) else {
                 return Ok(false);
             };
-            let result = self
-                .inbox
-                .run(
-                    sqlx::query(RELEASE)
-                        .bind(key)
-                        .bind(token)
-                        .bind(now_ms())
-                        .execute(self.inbox.pool()),
-                )
-                .await?;
+            let result = statement!(&self.inbox, |conn| sqlx::query(RELEASE)
+                .bind(key)
+                .bind(token)
+                .bind(now_ms())
+                .execute(conn))
+            .await?;
             Ok(result.rows_affected() == 1)
         })
     }
@@ -235,17 +218,13 @@ impl Store for SqlStore {
                 return Ok(false);
             };
             let now = now_ms();
-            let result = self
-                .inbox
-                .run(
-                    sqlx::query(RENEW)
-                        .bind(key)
-                        .bind(token)
-                        .bind(now.saturating_add(ms(lease)))
-                        .bind(now)
-                        .execute(self.inbox.pool()),
-                )
-                .await?;
+            let result = statement!(&self.inbox, |conn| sqlx::query(RENEW)
+                .bind(key)
+                .bind(token)
+                .bind(now.saturating_add(ms(lease)))
+                .bind(now)
+                .execute(conn))
+            .await?;
             Ok(result.rows_affected() == 1)
         })
     }
