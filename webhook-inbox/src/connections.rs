@@ -20,6 +20,13 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection as _};
 /// A connection idle for longer than this is pinged before a statement uses it.
 pub(crate) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// Whether a connection idle for `idle` may be used: yes if it was used less than
+/// [`PING_IF_IDLE_FOR`] ago, else if it answers a ping. The one rule for the shelf and for
+/// sqlx's pool (`before_acquire`).
+pub(crate) async fn is_live(conn: &mut AnyConnection, idle: Duration) -> bool {
+    idle < PING_IF_IDLE_FOR || conn.ping().await.is_ok()
+}
+
 /// Connections taken from the pool and kept between statements.
 ///
 /// A statement waiting for the pool must never wait for a connection on the shelf: a
@@ -35,14 +42,19 @@ pub(crate) struct Shelf {
 
 impl Shelf {
     /// A connection for one statement: a shelved one, else one from the pool.
-    pub(crate) async fn take(&self, pool: &AnyPool) -> Result<PoolConnection<Any>, sqlx::Error> {
+    pub(crate) async fn take<'a>(&'a self, pool: &'a AnyPool) -> Result<Checkout<'a>, sqlx::Error> {
         let _waiting = Waiting::count(&self.waiting);
+        let checkout = |conn| Checkout {
+            conn,
+            shelf: self,
+            pool,
+        };
         while let Some((mut conn, since)) = self.pop() {
-            if since.elapsed() < PING_IF_IDLE_FOR || conn.ping().await.is_ok() {
-                return Ok(conn);
+            if is_live(&mut conn, since.elapsed()).await {
+                return Ok(checkout(conn));
             }
         }
-        pool.acquire().await
+        Ok(checkout(pool.acquire().await?))
     }
 
     /// Shelves `conn`, on which a statement succeeded, unless a statement waits for the pool
@@ -82,11 +94,7 @@ pub(crate) struct Checkout<'a> {
     pool: &'a AnyPool,
 }
 
-impl<'a> Checkout<'a> {
-    pub(crate) fn new(conn: PoolConnection<Any>, shelf: &'a Shelf, pool: &'a AnyPool) -> Self {
-        Self { conn, shelf, pool }
-    }
-
+impl Checkout<'_> {
     /// The statement succeeded: the connection is fit for the next one.
     pub(crate) fn keep(self) {
         self.shelf.keep(self.pool, self.conn);

@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Connection as _, Executor as _};
+use sqlx::{AnyPool, Executor as _};
 
 use crate::InboxError;
-use crate::connections::{Checkout, PING_IF_IDLE_FOR, Shelf};
+use crate::connections::{Checkout, Shelf, is_live};
 
 /// The default limit on every statement (also PostgreSQL's `statement_timeout`).
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -154,14 +154,12 @@ impl InboxBuilder {
             })
             .acquire_timeout(self.timeout)
             // sqlx's default pings every connection as it leaves the pool, a round trip per
-            // statement: one used within the last `PING_IF_IDLE_FOR` is taken as live (should it
+            // statement: one used within the last `PING_IF_IDLE_FOR` is taken as live (`is_live`) (should it
             // have died since, its statement fails and is answered 503); an older one is pinged,
             // and replaced if the ping fails. The ping on release: see `connections`.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    Ok(meta.idle_for < PING_IF_IDLE_FOR || conn.ping().await.is_ok())
-                })
+                Box::pin(async move { Ok(is_live(conn, meta.idle_for).await) })
             })
             .after_connect(move |conn, _meta| {
                 let schema = after.clone();
@@ -279,7 +277,7 @@ impl Inbox {
             ),
             ..Migrator::DEFAULT
         };
-        let mut conn = self.checkout().await?;
+        let mut conn = self.run(self.checkout()).await?;
         migrator
             .run(&mut *conn)
             .await
@@ -324,26 +322,29 @@ impl Inbox {
         }
     }
 
-    /// A connection for one statement, under the statement timeout; see [`statement!`].
-    pub(crate) async fn checkout(&self) -> Result<Checkout<'_>, InboxError> {
-        let shared = &*self.shared;
-        let conn = self.run(shared.shelf.take(&shared.pool)).await?;
-        Ok(Checkout::new(conn, &shared.shelf, &shared.pool))
+    /// A connection for one statement; see [`statement!`].
+    pub(crate) async fn checkout(&self) -> Result<Checkout<'_>, sqlx::Error> {
+        self.shared.shelf.take(&self.shared.pool).await
     }
 }
 
-/// Runs one statement on a checked-out connection (`conn` in `step`) under the statement
-/// timeout, and keeps the connection for the next statement if it succeeded:
+/// Runs one statement on a checked-out connection (`conn` in `step`), taking the connection and
+/// running the statement under one statement timeout ([`Inbox::run`]), and keeps the connection
+/// for the next statement if it succeeded:
 /// `statement!(inbox, |conn| sqlx::query(SQL).bind(x).execute(conn)).await?`.
 macro_rules! statement {
     ($inbox:expr, |$conn:ident| $step:expr) => {
         async {
             let inbox: &$crate::Inbox = $inbox;
-            let mut checkout = inbox.checkout().await?;
-            let $conn = &mut *checkout;
-            let value = inbox.run($step).await?;
-            checkout.keep();
-            Ok::<_, $crate::InboxError>(value)
+            inbox
+                .run(async {
+                    let mut checkout = inbox.checkout().await?;
+                    let $conn = &mut *checkout;
+                    let value = $step.await?;
+                    checkout.keep();
+                    Ok(value)
+                })
+                .await
         }
     };
 }
